@@ -1,0 +1,258 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bpfsig/bpfsig/compat"
+)
+
+func compareCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "compare",
+		Usage:     "how a kernel of each scheme treats a skeleton, as it is or under tamper scenarios",
+		ArgsUsage: "FILE",
+		Flags: []cli.Flag{
+			certFlag, keyringFlag, jsonFlag,
+			&cli.StringFlag{Name: "tamper", Usage: "`all` or a comma-separated list of scenarios: sign under every scheme, tamper, judge"},
+			keyFlag, &cli.StringFlag{Name: "sign-cert", Usage: "with --tamper: the signer's certificate (defaults to --cert)"}, signerID,
+			&cli.BoolFlag{Name: "live", Usage: "add the running kernel's verdict where it can decide (needs root)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usage("compare: exactly one FILE")
+			}
+			a, err := compat.Open(c.Args().First())
+			if err != nil {
+				return failed("%v", err)
+			}
+			if c.String("tamper") != "" {
+				return compareTamper(c, a)
+			}
+			trust, err := loadTrust(c, "cert", "keyring")
+			if err != nil {
+				return err
+			}
+			vs, err := compat.CompareAsIs(a, trust)
+			if err != nil {
+				return failed("%v", err)
+			}
+			var live *liveColumn
+			if c.Bool("live") {
+				live = liveAsIs(a)
+			}
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, map[string]any{"file": a.Path, "artifact_scheme": compat.Detect(a).Scheme, "kernels": vs, "live": live})
+			}
+			printAsIs(c.App.Writer, a, vs, live)
+			return nil
+		},
+	}
+}
+
+func compareTamper(c *cli.Context, a *compat.Artifact) error {
+	certName := "sign-cert"
+	if c.String("sign-cert") == "" {
+		certName = "cert"
+		if len(c.StringSlice("cert")) > 1 {
+			return usage("--tamper signs with one certificate: give --sign-cert")
+		}
+	}
+	if c.String("key") == "" {
+		return usage("--tamper needs --key and --cert: it signs the program under every scheme")
+	}
+	s, err := loadSignerFrom(c, c.String("key"), firstCert(c, certName))
+	if err != nil {
+		return err
+	}
+	scs, err := pickScenarios(c.String("tamper"))
+	if err != nil {
+		return err
+	}
+	rows, err := compat.CompareTamper(a, s, scs, compat.Columns)
+	if err != nil {
+		return failed("%v", err)
+	}
+	var live []liveCell
+	if c.Bool("live") {
+		live, err = liveTamper(a, s, scs)
+		if err != nil {
+			return failed("%v", err)
+		}
+	}
+	if c.Bool("json") {
+		return writeJSON(c.App.Writer, tamperJSON(rows, live))
+	}
+	printTamper(c.App.Writer, a, rows, live)
+	return nil
+}
+
+func firstCert(c *cli.Context, name string) string {
+	if name == "cert" {
+		if v := c.StringSlice("cert"); len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	return c.String(name)
+}
+
+func pickScenarios(spec string) ([]compat.Scenario, error) {
+	if spec == "all" {
+		return compat.Scenarios, nil
+	}
+	var out []compat.Scenario
+	for _, n := range strings.Split(spec, ",") {
+		sc, err := compat.LookupScenario(strings.TrimSpace(n))
+		if err != nil {
+			var names []string
+			for _, s := range compat.Scenarios {
+				names = append(names, s.Name)
+			}
+			return nil, usage("--tamper: %v (known: all, %s)", err, strings.Join(names, ", "))
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// cellText is a matrix cell in at most 18 columns.
+func cellText(v *compat.Verdict) string {
+	if v.Outcome == compat.Accepted {
+		s := "ok " + string(v.LSM)
+		if len(v.Unattested) > 0 {
+			s += " +unatt"
+		}
+		return s
+	}
+	var s string
+	switch {
+	case v.Stage == compat.StageRun && v.Retval != nil:
+		s = fmt.Sprintf("run %d", *v.Retval)
+	case v.Stage == compat.StageAdmission:
+		s = "adm " + v.ErrnoName()
+	case v.Stage == compat.StageVerifier:
+		s = "vrf " + v.ErrnoName()
+	case v.Stage == "":
+		s = "malformed"
+	default:
+		s = string(v.Stage) + " " + v.ErrnoName()
+	}
+	if v.LSMAdmittedThenFailed {
+		s += " LSM!"
+	}
+	return s
+}
+
+func printAsIs(w io.Writer, a *compat.Artifact, vs []*compat.Verdict, live *liveColumn) {
+	d := compat.Detect(a)
+	fprintf(w, "%s: %s skeleton", a.Path, d.Scheme)
+	if d.Generation.String() != "" {
+		fprintf(w, " (check %s)", d.Generation)
+	}
+	fprintf(w, "\n\n%-8s %-9s %-10s %-13s %-12s %s\n", "kernel", "outcome", "stage", "errno/retval", "lsm", "reason")
+	for _, v := range vs {
+		code := v.ErrnoName()
+		if v.Retval != nil {
+			code = fmt.Sprintf("retval %d", *v.Retval)
+		}
+		lsm := string(v.LSM)
+		if v.LSM == compat.LSMNotReached {
+			lsm = "not reached"
+		}
+		fprintf(w, "%-8s %-9s %-10s %-13s %-12s %s\n", v.Kernel, v.Outcome, v.Stage, code, lsm, v.Reason)
+		if v.LSMAdmittedThenFailed {
+			fprintf(w, "%-8s ! an LSM admitted the program before the %s stage rejected it\n", "", v.Stage)
+		}
+		for _, u := range v.Unattested {
+			fprintf(w, "%-8s ! unattested: %s\n", "", u)
+		}
+	}
+	if live != nil {
+		fprintf(w, "\nlive kernel (%s): %s\n", live.Kernel, live.Summary)
+	}
+}
+
+func printTamper(w io.Writer, a *compat.Artifact, rows []compat.Row, live []liveCell) {
+	fprintf(w, "%s signed under each scheme, then tampered (kernel of the column's scheme unless noted)\n\n", a.Path)
+	fprintf(w, "%-28s", "scenario")
+	if len(rows) > 0 {
+		for _, cell := range rows[0].Cells {
+			fprintf(w, "%-18s", cell.Column.Name)
+		}
+	}
+	fprintf(w, "\n%s\n", strings.Repeat("-", 28+18*len(compat.Columns)))
+	for _, r := range rows {
+		fprintf(w, "%-28s", r.Scenario.Name)
+		for _, cell := range r.Cells {
+			fprintf(w, "%-18s", cellText(cell.Verdict))
+		}
+		fprintf(w, "\n")
+	}
+	fprintf(w, "\nok K: accepted, K = what the LSM knew (unsigned, loader-only, full); +unatt: host values outside the signature\n")
+	fprintf(w, "adm/vrf/run: rejected at admission (before the LSM hook), verifier, or by the loader at run (retval)\n")
+	fprintf(w, "LSM!: an LSM admitted the program at security_bpf_prog_load, and a later stage rejected it\n")
+	if len(live) > 0 {
+		fprintf(w, "\nlive kernel (unsigned loads; this kernel cannot decide signature scenarios):\n")
+		for _, l := range live {
+			fprintf(w, "  %-28s %-10s model %-16s live %-16s %s\n", l.Scenario, l.Column, l.Model, l.Live, agreeWord(l))
+		}
+	}
+}
+
+func agreeWord(l liveCell) string {
+	if l.Agree {
+		return "agree"
+	}
+	return "DISAGREE"
+}
+
+type cellJSON struct {
+	Scheme                string    `json:"scheme"`
+	Column                string    `json:"column"`
+	Generation            string    `json:"generation"`
+	Outcome               string    `json:"outcome"`
+	Stage                 string    `json:"stage"`
+	Errno                 string    `json:"errno"`
+	Retval                *int32    `json:"retval"`
+	LSM                   string    `json:"lsm"`
+	LSMAdmittedThenFailed bool      `json:"lsm_admitted_then_failed"`
+	Reason                string    `json:"reason"`
+	Unattested            []string  `json:"unattested,omitempty"`
+	Live                  *liveCell `json:"live,omitempty"`
+}
+
+func tamperJSON(rows []compat.Row, live []liveCell) map[string]any {
+	type scen struct {
+		Name    string     `json:"name"`
+		Doc     string     `json:"doc"`
+		Results []cellJSON `json:"results"`
+	}
+	var out []scen
+	for _, r := range rows {
+		s := scen{Name: r.Scenario.Name, Doc: r.Scenario.Doc}
+		for _, cell := range r.Cells {
+			v := cell.Verdict
+			lsm := string(v.LSM)
+			if v.LSM == compat.LSMNotReached {
+				lsm = "not-reached"
+			}
+			cj := cellJSON{
+				Scheme: string(cell.Column.Scheme), Column: cell.Column.Name, Generation: v.Generation.String(),
+				Outcome: string(v.Outcome), Stage: string(v.Stage), Errno: v.ErrnoName(), Retval: v.Retval,
+				LSM: lsm, LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason, Unattested: v.Unattested,
+			}
+			for i := range live {
+				if live[i].Scenario == r.Scenario.Name && live[i].Column == cell.Column.Name {
+					cj.Live = &live[i]
+				}
+			}
+			s.Results = append(s.Results, cj)
+		}
+		out = append(out, s)
+	}
+	return map[string]any{"scenarios": out}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bpfsig/bpfsig/compat"
+)
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "describe light skeletons: scheme, check block, overrides, hashes, signer",
+		ArgsUsage: "FILE...",
+		Flags:     []cli.Flag{jsonFlag, &cli.BoolFlag{Name: "disasm", Usage: "print the loader with its check and override blocks marked"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usage("inspect: no FILE given")
+			}
+			var reports []*compat.Report
+			failures := 0
+			for _, p := range c.Args().Slice() {
+				a, err := compat.Open(p)
+				if err != nil {
+					failures++
+					reports = append(reports, &compat.Report{File: p, Error: err.Error(), OverrideBlocks: []compat.Override{}})
+					continue
+				}
+				r := compat.Inspect(a)
+				if r.Error != "" {
+					failures++
+				}
+				reports = append(reports, r)
+				if !c.Bool("json") {
+					printReport(c.App.Writer, r)
+					if c.Bool("disasm") && a.Loader != nil {
+						if err := a.Loader.Disasm(c.App.Writer); err != nil {
+							return failed("%s: %v", p, err)
+						}
+					}
+				}
+			}
+			if c.Bool("json") {
+				if err := writeJSON(c.App.Writer, reports); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range reports {
+					if r.Name == "" && r.Error != "" {
+						fmt.Fprintf(c.App.ErrWriter, "%s\n", r.Error)
+					}
+				}
+			}
+			if failures > 0 {
+				return failed("")
+			}
+			return nil
+		},
+	}
+}
+
+func printReport(w io.Writer, r *compat.Report) {
+	fprintf(w, "%s\n", r.File)
+	fprintf(w, "  name:           %s\n", r.Name)
+	fprintf(w, "  scheme:         %s", r.Scheme)
+	if r.Generation != "" {
+		fprintf(w, " (check %s)", r.Generation)
+	}
+	fprintf(w, "\n")
+	for _, e := range r.Evidence {
+		fprintf(w, "    evidence:     %s\n", e)
+	}
+	fprintf(w, "  loader:         %d bytes, %d slots, sha256 %s\n", r.InsnBytes, r.InsnSlots, r.InsnSHA256)
+	fprintf(w, "  metadata:       %d bytes, sha256 %s\n", r.DataBytes, r.DataSHA256)
+	if r.EmbeddedHash != "" {
+		fprintf(w, "  check block:    slots %d..%d, embedded hash %s (%s)\n", r.CheckSlots[0], r.CheckSlots[1], r.EmbeddedHash, okWord(*r.MetadataHashOK, "matches the metadata", "DOES NOT match the metadata: the loader returns -22 at run time"))
+	}
+	if len(r.OverrideBlocks) > 0 {
+		var parts []string
+		for _, o := range r.OverrideBlocks {
+			parts = append(parts, fmt.Sprintf("%s(%s)@%d", o.Kind, o.Map, o.Slots[0]))
+		}
+		fprintf(w, "  host overrides: %d: %s\n", len(r.OverrideBlocks), strings.Join(parts, ", "))
+	} else {
+		fprintf(w, "  host overrides: none\n")
+	}
+	if r.ExclHash != "" {
+		fprintf(w, "  excl_prog_hash: %s (%s)\n", r.ExclHash, okWord(*r.ExclHashOK, "= sha256(opts_insn)", "!= sha256(opts_insn): the verifier refuses the load (EACCES)"))
+	}
+	if r.SignatureMaps != nil {
+		fprintf(w, "  signature maps: %v\n", r.SignatureMaps)
+	}
+	if s := r.SignerInfo; s != nil {
+		if s.Error != "" {
+			fprintf(w, "  signature:      %d bytes, unparsable: %s\n", s.Size, s.Error)
+		} else {
+			fprintf(w, "  signature:      %d bytes, signer %s %s, %s, digest %s\n", s.Size, s.IDForm, s.ID, s.Algorithm, s.Digest)
+		}
+	}
+	if r.Error != "" {
+		fprintf(w, "  error:          %s\n", r.Error)
+	}
+}
+
+func okWord(ok bool, yes, no string) string {
+	if ok {
+		return yes
+	}
+	return no
+}

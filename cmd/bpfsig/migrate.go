@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/atomicfile"
+	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/migrate"
+)
+
+func migrateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "migrate",
+		Usage:     "re-sign existing signed skeletons for another scheme (default: raw)",
+		ArgsUsage: "SRC...",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "mirror the sources into `DIR`"},
+			&cli.BoolFlag{Name: "in-place", Usage: "replace the sources, keeping a backup"},
+			&cli.StringFlag{Name: "backup-suffix", Value: migrate.DefaultBackupSuffix, Usage: "backup name suffix for --in-place; empty: no backup"},
+			keyFlag, signCert, signerID,
+			&cli.StringSliceFlag{Name: "trust", Usage: "old signer's certificate `FILE` (repeatable; default: the signing certificate)"},
+			&cli.StringSliceFlag{Name: "trust-keyring", Usage: "directory of old signers' certificates"},
+			&cli.StringFlag{Name: "scheme", Value: "raw", Usage: "target scheme: raw|chain|legacy"},
+			&cli.StringFlag{Name: "generation", Usage: "check generation for legacy/chain targets: v1|v2"},
+			&cli.StringFlag{Name: "policy", Usage: "policy `FILE` choosing the target per program"},
+			&cli.BoolFlag{Name: "keep-host-overrides", Usage: "keep host-override blocks (their values stay outside the signature)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "write nothing; report what would happen"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "files at once (default: number of CPUs)"},
+			&cli.StringFlag{Name: "report", Usage: "write a JSON report per file to `FILE`"},
+			&cli.BoolFlag{Name: "force", Usage: "re-sign even skeletons whose old signature does not verify (loudly)"},
+			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first refused or failed file"},
+			jsonFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usage("migrate: no SRC given")
+			}
+			if (c.String("out") == "") == !c.Bool("in-place") {
+				return usage("migrate: give exactly one of --out DIR and --in-place")
+			}
+			s, err := loadSigner(c, "key", "cert")
+			if err != nil {
+				return err
+			}
+			opts := migrate.Options{
+				Out: c.String("out"), InPlace: c.Bool("in-place"), BackupSuffix: c.String("backup-suffix"),
+				NoBackup: c.IsSet("backup-suffix") && c.String("backup-suffix") == "",
+				Signer:   s, KeepHostOverrides: c.Bool("keep-host-overrides"), DryRun: c.Bool("dry-run"),
+				Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Jobs: c.Int("jobs"),
+			}
+			if len(c.StringSlice("trust")) > 0 || len(c.StringSlice("trust-keyring")) > 0 {
+				if opts.Trust, err = loadTrust(c, "trust", "trust-keyring"); err != nil {
+					return err
+				}
+			} else {
+				logrus.Info("no --trust given: old signatures are verified against the signing certificate")
+			}
+			opts.Target.Scheme = compat.Scheme(c.String("scheme"))
+			if _, err := compat.Lookup(opts.Target.Scheme); err != nil {
+				return usage("--scheme: %v", err)
+			}
+			if g := c.String("generation"); g != "" {
+				if opts.Target.Generation, err = loader.ParseGeneration(g); err != nil {
+					return usage("--generation: %v", err)
+				}
+			}
+			if p := c.String("policy"); p != "" {
+				if opts.Policy, err = compat.LoadPolicy(p); err != nil {
+					return usage("%v", err)
+				}
+			}
+			if opts.Force {
+				logrus.Warn("--force: skeletons whose old signature does not verify will be re-signed anyway")
+			}
+			bar := newProgress(c.App.ErrWriter)
+			opts.Progress = bar.update
+			sum, err := migrate.Run(context.Background(), c.Args().Slice(), opts)
+			bar.finish()
+			if err != nil {
+				return failed("%v", err)
+			}
+			if p := c.String("report"); p != "" {
+				if err := writeReport(p, sum); err != nil {
+					return failed("%v", err)
+				}
+			}
+			if c.Bool("json") {
+				if err := writeJSON(c.App.Writer, map[string]any{"summary": summaryJSON(sum), "files": sum.Files}); err != nil {
+					return err
+				}
+			} else {
+				printMigrate(c.App.Writer, sum)
+			}
+			if !sum.OK() {
+				return failed("")
+			}
+			return nil
+		},
+	}
+}
+
+func summaryJSON(s *migrate.Summary) map[string]int {
+	return map[string]int{"migrated": s.Migrated, "up_to_date": s.UpToDate, "refused": s.Refused, "failed": s.Failed, "skipped": s.Skipped}
+}
+
+func writeReport(path string, s *migrate.Summary) error {
+	var b strings.Builder
+	if err := writeJSON(&b, map[string]any{"summary": summaryJSON(s), "files": s.Files}); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func printMigrate(w io.Writer, s *migrate.Summary) {
+	for _, r := range s.Files {
+		switch r.Outcome {
+		case migrate.Migrated:
+			verb := "migrated"
+			if r.DryRun {
+				verb = "would migrate"
+			}
+			fprintf(w, "%s: %s %s%s → %s%s (%s)\n", r.Source, verb, r.OldScheme, gen(r.OldGeneration), r.NewScheme, gen(r.NewGeneration), r.Target)
+			if len(r.RemovedBlocks) > 0 {
+				fprintf(w, "  removed: %s\n", strings.Join(r.RemovedBlocks, "; "))
+			}
+		case migrate.UpToDate:
+			fprintf(w, "%s: up to date (%s)\n", r.Source, r.Reason)
+		default:
+			fprintf(w, "%s: %s: %s\n", r.Source, strings.ToUpper(string(r.Outcome)), r.Reason)
+		}
+		for _, wn := range r.Warnings {
+			fprintf(w, "  warning: %s\n", wn)
+		}
+	}
+	fprintf(w, "%s\n", s)
+}
+
+func gen(g string) string {
+	if g == "" {
+		return ""
+	}
+	return " " + g
+}
+
+// progress draws a one-line progress bar on a terminal and nothing otherwise.
+type progress struct {
+	w    io.Writer
+	on   bool
+	mu   sync.Mutex
+	last int
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+		p.on = err == nil
+	}
+	return p
+}
+
+func (p *progress) update(done, total int) {
+	if !p.on || total == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pct := done * 100 / total
+	if pct == p.last && done != total {
+		return
+	}
+	p.last = pct
+	const width = 40
+	n := width * done / total
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d", strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
+}
+
+func (p *progress) finish() {
+	if p.on && p.last > 0 {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,223 @@
+package compat_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/internal/testfix"
+	"golang.org/x/sys/unix"
+
+	_ "github.com/bpfsig/bpfsig/chain"
+	_ "github.com/bpfsig/bpfsig/legacy"
+	_ "github.com/bpfsig/bpfsig/raw"
+)
+
+// TestSignByteIdentity: converting between schemes and signing with the fixture key must give
+// exactly the upstream generators' files (fixtures README, "Transformations are exact").
+func TestSignByteIdentity(t *testing.T) {
+	s := testfix.Signer(t)
+	tests := []struct {
+		from   string
+		scheme compat.Scheme
+		gen    loader.Generation
+		want   string
+	}{
+		{"unsigned", compat.Legacy, loader.GenV1, "legacy-v1"},
+		{"unsigned", compat.Legacy, loader.GenV2, "legacy-v2"},
+		{"unsigned", compat.Legacy, loader.GenNone, "legacy-v2"}, // v2 is the default
+		{"unsigned", compat.Raw, loader.GenNone, "raw"},
+		{"legacy-v1", compat.Raw, loader.GenNone, "raw"},
+		{"legacy-v2", compat.Raw, loader.GenNone, "raw"},
+		{"chain", compat.Raw, loader.GenNone, "raw"},
+		{"raw", compat.Raw, loader.GenNone, "raw"},
+		{"legacy-v1", compat.Chain, loader.GenNone, "chain"},
+		{"chain", compat.Chain, loader.GenNone, "chain"},
+		{"legacy-v1", compat.Legacy, loader.GenV1, "legacy-v1"},
+		{"chain", compat.Legacy, loader.GenV1, "legacy-v1"},
+		{"legacy-v2", compat.Legacy, loader.GenV2, "legacy-v2"},
+		{"raw", compat.Legacy, loader.GenV2, "legacy-v2"},
+		{"legacy-v1", compat.Legacy, loader.GenV2, "legacy-v2"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s->%s%s", tt.from, tt.scheme, tt.gen), func(t *testing.T) {
+			st, err := compat.Lookup(tt.scheme)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := st.Sign(testfix.Artifact(t, tt.from), s, compat.SignOptions{Generation: tt.gen})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := out.File.Bytes(), testfix.Bytes(t, tt.want); !bytes.Equal(got, want) {
+				t.Fatalf("signed %s as %s differs from %s.skel.h (%d vs %d bytes)", tt.from, tt.scheme, tt.want, len(got), len(want))
+			}
+		})
+	}
+}
+
+// TestSignDoesNotModifyInput: Sign returns a new artifact.
+func TestSignDoesNotModifyInput(t *testing.T) {
+	a := testfix.Artifact(t, "legacy-v1")
+	before := a.File.Bytes()
+	st, _ := compat.Lookup(compat.Raw)
+	if _, err := st.Sign(a, testfix.Signer(t), compat.SignOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, a.File.Bytes()) {
+		t.Fatal("Sign modified its input")
+	}
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		name   string
+		scheme compat.Scheme
+		gen    loader.Generation
+	}{
+		{"unsigned", compat.Unsigned, loader.GenNone},
+		{"legacy-v1", compat.Legacy, loader.GenV1},
+		{"legacy-v2", compat.Legacy, loader.GenV2},
+		{"raw", compat.Raw, loader.GenNone},
+		{"chain", compat.Chain, loader.GenV1},
+	}
+	for _, tt := range tests {
+		d := compat.Detect(testfix.Artifact(t, tt.name))
+		if d.Scheme != tt.scheme || d.Generation != tt.gen || len(d.Evidence) == 0 {
+			t.Errorf("%s: Detect = %s %s %v, want %s %s with evidence", tt.name, d.Scheme, d.Generation, d.Evidence, tt.scheme, tt.gen)
+		}
+	}
+}
+
+type cell struct {
+	outcome compat.Outcome
+	stage   compat.Stage
+	errno   unix.Errno
+	retval  int32 // checked when stage is run
+	lsm     compat.LSMKnowledge
+	late    bool // lsm_admitted_then_failed
+}
+
+func (c cell) String() string {
+	return fmt.Sprintf("%s@%s errno=%d retval=%d lsm=%q late=%t", c.outcome, c.stage, c.errno, c.retval, c.lsm, c.late)
+}
+
+func cellOf(v *compat.Verdict) cell {
+	c := cell{outcome: v.Outcome, stage: v.Stage, errno: v.Errno, lsm: v.LSM, late: v.LSMAdmittedThenFailed}
+	if v.Stage == compat.StageRun && v.Retval != nil {
+		c.retval = *v.Retval
+	}
+	return c
+}
+
+var (
+	okLoaderOnly = cell{outcome: compat.Accepted, lsm: compat.LSMLoaderOnly}
+	okFull       = cell{outcome: compat.Accepted, lsm: compat.LSMFull}
+	okUnsigned   = cell{outcome: compat.Accepted, lsm: compat.LSMUnsigned}
+)
+
+func admission(e unix.Errno) cell {
+	return cell{outcome: compat.Rejected, stage: compat.StageAdmission, errno: e}
+}
+
+func runFail(lsm compat.LSMKnowledge) cell {
+	return cell{outcome: compat.Rejected, stage: compat.StageRun, retval: -22, lsm: lsm, late: true}
+}
+
+func verifierFail(e unix.Errno, lsm compat.LSMKnowledge) cell {
+	return cell{outcome: compat.Rejected, stage: compat.StageVerifier, errno: e, lsm: lsm, late: true}
+}
+
+// TestCompareAsIs pins how each kernel treats each fixture as it is (schemes.md).
+func TestCompareAsIs(t *testing.T) {
+	trust := testfix.Trust(t)
+	want := map[string][3]cell{ // legacy, chain, raw kernels
+		// legacy signatures cover opts_insn; a raw kernel verifies opts_insn ‖ opts_data.
+		"legacy-v1": {okLoaderOnly, okLoaderOnly, admission(unix.EKEYREJECTED)},
+		"legacy-v2": {okLoaderOnly, okLoaderOnly, admission(unix.EKEYREJECTED)},
+		// a raw signature is over insn ‖ data, which neither a legacy kernel nor a chain kernel
+		// without signature maps (= legacy) checks.
+		"raw": {admission(unix.EKEYREJECTED), admission(unix.EKEYREJECTED), okFull},
+		// the chain signature covers the 32-byte root only.
+		"chain": {admission(unix.EKEYREJECTED), okFull, admission(unix.EKEYREJECTED)},
+		// unsigned loads are admitted with nothing verified.
+		"unsigned": {okUnsigned, okUnsigned, okUnsigned},
+	}
+	for name, w := range want {
+		vs, err := compat.CompareAsIs(testfix.Artifact(t, name), trust)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != 3 {
+			t.Fatalf("%d kernels, want 3", len(vs))
+		}
+		for i, v := range vs {
+			if got := cellOf(v); got != w[i] {
+				t.Errorf("%s on %s kernel: %s, want %s (%s)", name, v.Kernel, got, w[i], v.Reason)
+			}
+		}
+	}
+}
+
+// TestTamperMatrix pins every cell of `bpfsig compare --tamper all` for the fixture program.
+// Columns: legacy-v1, legacy-v2, chain, raw.
+func TestTamperMatrix(t *testing.T) {
+	EKR, EPERM := unix.EKEYREJECTED, unix.EPERM
+	want := map[string][4]cell{
+		// Correctly signed and loaded: legacy LSMs see the loader only (schemes.md, "What an LSM
+		// knows"), chain and raw see everything.
+		"intact": {okLoaderOnly, okLoaderOnly, okFull, okFull},
+		// Every scheme signs the instructions: stopped before the LSM hook.
+		"flip-insn": {admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
+		// legacy: only the loader's own check catches it, after an LSM admitted the program
+		// (retval -22, fixtures README); chain and raw: the kernel hashes the metadata at load.
+		"flip-data": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), admission(EKR), admission(EKR)},
+		// A flipped byte of the RSA signature value: the key is found, the signature is wrong.
+		"flip-sig": {admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
+		// Truncated DER does not parse (kernel.md table: EBADMSG).
+		"truncate-sig": {admission(unix.EBADMSG), admission(unix.EBADMSG), admission(unix.EBADMSG), admission(unix.EBADMSG)},
+		// No key in the keyring matches the signer id (kernel.md table: ENOKEY).
+		"unknown-signer": {admission(unix.ENOKEY), admission(unix.ENOKEY), admission(unix.ENOKEY), admission(unix.ENOKEY)},
+		// legacy: GET_INFO refuses an unfrozen map (EPERM) so map->sha stays zero → -22 at run;
+		// chain: the kernel cannot hash it → EPERM before the LSM; raw: the map requirement
+		// (frozen) fails EPERM, modelled at the verifier stage.
+		"map-not-frozen": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), admission(EPERM), verifierFail(EPERM, compat.LSMFull)},
+		// v1 does not test map->excl (CVE-2026-80675), v2 does (-22); the chain column's loader
+		// carries a v1 check; raw requires exclusivity (EPERM).
+		"map-not-exclusive": {okLoaderOnly, runFail(compat.LSMLoaderOnly), okFull, verifierFail(EPERM, compat.LSMFull)},
+		// legacy loaders compare against an all-zero map->sha; the chain kernel hashes the map
+		// itself; raw loaders check nothing.
+		"map-hash-not-computed": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), okFull, okFull},
+		// Accepted everywhere; v1 and chain (v1 loader) let the host values through unattested.
+		"host-overrides-data": {okLoaderOnly, okLoaderOnly, okFull, okFull},
+		// Only a raw signature verifies on a raw-bytes kernel.
+		"old-signature-on-raw-kernel": {admission(EKR), admission(EKR), admission(EKR), okFull},
+	}
+	rows, err := compat.CompareTamper(testfix.Artifact(t, "unsigned"), testfix.Signer(t), compat.Scenarios, compat.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d scenarios, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		w, ok := want[r.Scenario.Name]
+		if !ok {
+			t.Errorf("scenario %s has no pinned expectation", r.Scenario.Name)
+			continue
+		}
+		for i, c := range r.Cells {
+			if got := cellOf(c.Verdict); got != w[i] {
+				t.Errorf("%s / %s: %s, want %s (%s)", r.Scenario.Name, c.Column.Name, got, w[i], c.Verdict.Reason)
+			}
+		}
+		if r.Scenario.Name == "host-overrides-data" {
+			un := []int{len(r.Cells[0].Verdict.Unattested), len(r.Cells[1].Verdict.Unattested), len(r.Cells[2].Verdict.Unattested), len(r.Cells[3].Verdict.Unattested)}
+			if un[0] != 5 || un[1] != 0 || un[2] != 5 || un[3] != 0 {
+				t.Errorf("host-overrides-data unattested counts = %v, want [5 0 5 0] (the 5 override blocks of v1 loaders)", un)
+			}
+		}
+	}
+}

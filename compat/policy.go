@@ -1,0 +1,250 @@
+package compat
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/bpfsig/bpfsig/internal/loader"
+)
+
+// Target is the scheme (and check generation) a program is to be signed for.
+type Target struct {
+	Scheme     Scheme
+	Generation loader.Generation
+}
+
+func (t Target) String() string {
+	if t.Generation != loader.GenNone {
+		return string(t.Scheme) + " " + t.Generation.String()
+	}
+	return string(t.Scheme)
+}
+
+// Policy chooses a Target per program. Its file format (YAML):
+//
+//	default:                 # optional; raw when absent
+//	  scheme: raw
+//	rules:                   # first matching rule wins; matches must agree
+//	  - name: minimal        # skeleton object name (glob: *, ?, [...])
+//	    scheme: legacy
+//	    generation: v2
+//	  - path: "vendor/**/*.skel.h"   # path glob; ** spans directories; no '/' → base name
+//	    scheme: chain
+//
+// Every rule has exactly one of name and path. Unknown keys, unknown schemes or generations, a
+// generation for the raw scheme, and two rules with the same selector but different targets are
+// errors naming the line. A program matched by rules with different targets is an error naming
+// both rules' lines.
+type Policy struct {
+	File    string
+	Default Target
+	Rules   []Rule
+}
+
+// Rule is one policy rule.
+type Rule struct {
+	Line   int
+	Name   string // glob over the skeleton's object name
+	Path   string // glob over the file path
+	Target Target
+	re     *regexp.Regexp
+}
+
+// LoadPolicy reads a policy file.
+func LoadPolicy(file string) (*Policy, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePolicy(file, src)
+}
+
+// PolicyError is an error in a policy file.
+type PolicyError struct {
+	File   string
+	Line   int
+	Reason string
+}
+
+func (e *PolicyError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
+
+// ParsePolicy parses a policy; file names it in errors.
+func ParsePolicy(file string, src []byte) (*Policy, error) {
+	p := &Policy{File: file, Default: Target{Scheme: Raw}}
+	perr := func(line int, format string, args ...any) error {
+		return &PolicyError{File: file, Line: line, Reason: fmt.Sprintf(format, args...)}
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(doc.Content) == 0 {
+		return p, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, perr(root.Line, "a policy is a mapping with the keys default and rules")
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "default":
+			t, sel, err := target(v, perr, false)
+			if err != nil {
+				return nil, err
+			}
+			if len(sel) > 0 {
+				return nil, perr(v.Line, "default takes no name or path")
+			}
+			p.Default = t
+		case "rules":
+			if v.Kind != yaml.SequenceNode {
+				return nil, perr(v.Line, "rules is a list")
+			}
+			for _, rn := range v.Content {
+				t, sel, err := target(rn, perr, true)
+				if err != nil {
+					return nil, err
+				}
+				r := Rule{Line: rn.Line, Target: t, Name: sel["name"], Path: sel["path"]}
+				pat := r.Name
+				if r.Path != "" {
+					pat = r.Path
+				}
+				if r.re, err = globRegexp(pat); err != nil {
+					return nil, perr(rn.Line, "bad glob %q: %v", pat, err)
+				}
+				for _, o := range p.Rules {
+					if o.Name == r.Name && o.Path == r.Path && o.Target != r.Target {
+						return nil, perr(rn.Line, "conflicts with the rule at line %d: same selector, %s vs %s", o.Line, r.Target, o.Target)
+					}
+				}
+				p.Rules = append(p.Rules, r)
+			}
+		default:
+			return nil, perr(k.Line, "unknown key %q (known: default, rules)", k.Value)
+		}
+	}
+	return p, nil
+}
+
+// target decodes a mapping of scheme/generation (and, for rules, name or path).
+func target(n *yaml.Node, perr func(int, string, ...any) error, rule bool) (Target, map[string]string, error) {
+	var t Target
+	sel := map[string]string{}
+	if n.Kind != yaml.MappingNode {
+		return t, nil, perr(n.Line, "expected a mapping with scheme (and generation)")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return t, nil, perr(v.Line, "%s takes a single value", k.Value)
+		}
+		switch k.Value {
+		case "scheme":
+			switch s := Scheme(v.Value); s {
+			case Legacy, Chain, Raw:
+				t.Scheme = s
+			default:
+				return t, nil, perr(v.Line, "unknown scheme %q (known: legacy, chain, raw)", v.Value)
+			}
+		case "generation":
+			g, err := loader.ParseGeneration(v.Value)
+			if err != nil || g == loader.GenNone {
+				return t, nil, perr(v.Line, "unknown generation %q (known: v1, v2)", v.Value)
+			}
+			t.Generation = g
+		case "name", "path":
+			if !rule {
+				return t, nil, perr(k.Line, "unknown key %q here", k.Value)
+			}
+			sel[k.Value] = v.Value
+		default:
+			return t, nil, perr(k.Line, "unknown key %q (known: %s)", k.Value, map[bool]string{true: "name, path, scheme, generation", false: "scheme, generation"}[rule])
+		}
+	}
+	if t.Scheme == "" {
+		return t, nil, perr(n.Line, "scheme is required")
+	}
+	if t.Scheme == Raw && t.Generation != loader.GenNone {
+		return t, nil, perr(n.Line, "the raw scheme has no check block: generation does not apply")
+	}
+	if rule && len(sel) != 1 {
+		return t, nil, perr(n.Line, "a rule needs exactly one of name and path")
+	}
+	return t, sel, nil
+}
+
+// Choose returns the target for the skeleton at file whose object is called name.
+func (p *Policy) Choose(file, name string) (Target, error) {
+	var hit *Rule
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if !r.matches(file, name) {
+			continue
+		}
+		if hit == nil {
+			hit = r
+		} else if hit.Target != r.Target {
+			return Target{}, fmt.Errorf("%s: rules at lines %d (%s) and %d (%s) both match %s", p.File, hit.Line, hit.Target, r.Line, r.Target, file)
+		}
+	}
+	if hit == nil {
+		return p.Default, nil
+	}
+	return hit.Target, nil
+}
+
+func (r *Rule) matches(file, name string) bool {
+	if r.Name != "" {
+		return r.re.MatchString(name)
+	}
+	f := filepath.ToSlash(filepath.Clean(file))
+	if !strings.Contains(r.Path, "/") {
+		f = path.Base(f)
+	}
+	return r.re.MatchString(f) || r.re.MatchString(strings.TrimPrefix(f, "./"))
+}
+
+// globRegexp compiles a glob: * and ? within a path element, ** across elements, [...] classes.
+func globRegexp(g string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(g); i++ {
+		switch c := g[i]; c {
+		case '*':
+			if i+1 < len(g) && g[i+1] == '*' {
+				i++
+				if i+1 < len(g) && g[i+1] == '/' {
+					i++
+					b.WriteString("(?:.*/)?")
+				} else {
+					b.WriteString(".*")
+				}
+			} else {
+				b.WriteString("[^/]*")
+			}
+		case '?':
+			b.WriteString("[^/]")
+		case '[':
+			j := strings.IndexByte(g[i:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated [")
+			}
+			b.WriteString(g[i : i+j+1])
+			i += j
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
+}

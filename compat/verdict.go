@@ -1,0 +1,193 @@
+package compat
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/bpfsig/bpfsig/internal/kerrno"
+	"github.com/bpfsig/bpfsig/internal/loader"
+	"golang.org/x/sys/unix"
+)
+
+// Stage is a point in a signed load at which a kernel can stop a skeleton, in the order a load
+// passes them.
+type Stage string
+
+const (
+	// StageAdmission is the signature check in BPF_PROG_LOAD, before the LSM hook.
+	StageAdmission Stage = "admission"
+	// StageLSM is security_bpf_prog_load: LSMs decide with what the kernel has verified so far.
+	StageLSM Stage = "lsm"
+	// StageVerifier is the BPF verifier: exclusive-map binding and map requirements.
+	StageVerifier Stage = "verifier"
+	// StageRun is BPF_PROG_RUN of the loader: a legacy loader's own metadata check.
+	StageRun Stage = "run"
+)
+
+// LSMKnowledge is what security_bpf_prog_load can know about a program when it decides.
+type LSMKnowledge string
+
+const (
+	// LSMNotReached: the load was stopped before the LSM hook.
+	LSMNotReached LSMKnowledge = ""
+	// LSMUnsigned: nothing was verified (an unsigned load).
+	LSMUnsigned LSMKnowledge = "unsigned"
+	// LSMLoaderOnly: the loader instructions are verified; the metadata is not yet.
+	LSMLoaderOnly LSMKnowledge = "loader-only"
+	// LSMFull: the loader instructions and its metadata are verified.
+	LSMFull LSMKnowledge = "full"
+)
+
+// Outcome is the end result of a load.
+type Outcome string
+
+const (
+	Accepted Outcome = "accepted"
+	Rejected Outcome = "rejected"
+)
+
+// StageResult is what one stage decided.
+type StageResult struct {
+	Stage  Stage
+	OK     bool
+	Errno  unix.Errno
+	Retval *int32
+	Detail string
+}
+
+// Verdict is how a kernel of one scheme, with that scheme's load procedure, treats an artifact:
+// the stages passed, the stage that stopped it, and what an LSM knew when it decided.
+type Verdict struct {
+	// Kernel is the scheme of the judging kernel.
+	Kernel Scheme
+	// Artifact is the scheme detected in the artifact's content.
+	Artifact   Scheme
+	Generation loader.Generation
+	// Signed reports that the artifact carried a signature.
+	Signed  bool
+	Outcome Outcome
+	// Stage is the stage that rejected the load; empty when accepted.
+	Stage Stage
+	// Errno is the kernel's errno at the rejecting stage (0 for a run-stage rejection).
+	Errno unix.Errno
+	// Retval is the loader's return value, when the loader ran.
+	Retval *int32
+	// LSM is what security_bpf_prog_load knew, LSMNotReached if the load stopped earlier.
+	LSM LSMKnowledge
+	// LSMAdmittedThenFailed is set when the LSM hook admitted the program and a later stage
+	// (verifier or run) rejected it: an LSM's decision rested on something that was not so.
+	LSMAdmittedThenFailed bool
+	// Reason explains the outcome in one sentence.
+	Reason string
+	Stages []StageResult
+	// Unattested lists values that reach the kernel without being covered by the signature.
+	Unattested []string
+	// Conformance lists ways the artifact departs from its scheme's loader shape (a raw loader
+	// with a check block, a loader of unknown shape). The kernel may still load it; bpfsig's
+	// verify does not pass it.
+	Conformance []string
+	Notes       []string
+}
+
+// NewVerdict starts a verdict of kernel on a.
+func NewVerdict(kernel Scheme, a *Artifact) *Verdict {
+	d := Detect(a)
+	return &Verdict{Kernel: kernel, Artifact: d.Scheme, Generation: d.Generation, Signed: a.Signed()}
+}
+
+// OK reports whether the artifact was accepted with a signature: what `bpfsig verify` requires.
+func (v *Verdict) OK() bool { return v.Outcome == Accepted && v.Signed && len(v.Conformance) == 0 }
+
+// Pass records that stage accepted the load.
+func (v *Verdict) Pass(stage Stage, detail string) {
+	v.Stages = append(v.Stages, StageResult{Stage: stage, OK: true, Detail: detail})
+}
+
+// PassLSM records the LSM hook with what it could know.
+func (v *Verdict) PassLSM(k LSMKnowledge) {
+	v.LSM = k
+	v.Pass(StageLSM, "security_bpf_prog_load sees: "+string(k))
+}
+
+// Reject records that stage rejected the load with errno and ends the verdict.
+func (v *Verdict) Reject(stage Stage, errno unix.Errno, reason string) *Verdict {
+	v.Stages = append(v.Stages, StageResult{Stage: stage, Errno: errno, Detail: reason})
+	v.Outcome, v.Stage, v.Errno, v.Reason = Rejected, stage, errno, reason
+	v.LSMAdmittedThenFailed = v.LSM != LSMNotReached && (stage == StageVerifier || stage == StageRun)
+	return v
+}
+
+// RejectRun records that the loader ran and returned retval (non-zero) and ends the verdict.
+func (v *Verdict) RejectRun(retval int32, reason string) *Verdict {
+	r := retval
+	v.Retval = &r
+	v.Stages = append(v.Stages, StageResult{Stage: StageRun, Retval: &r, Detail: reason})
+	v.Outcome, v.Stage, v.Reason = Rejected, StageRun, reason
+	v.LSMAdmittedThenFailed = v.LSM != LSMNotReached
+	return v
+}
+
+// AcceptRun records that the loader ran and returned 0, and ends the verdict as accepted.
+func (v *Verdict) AcceptRun(detail, reason string) *Verdict {
+	var zero int32
+	v.Retval = &zero
+	v.Stages = append(v.Stages, StageResult{Stage: StageRun, OK: true, Retval: &zero, Detail: detail})
+	v.Outcome, v.Reason = Accepted, reason
+	return v
+}
+
+// Note adds a remark that does not change the outcome.
+func (v *Verdict) Note(format string, args ...any) {
+	v.Notes = append(v.Notes, fmt.Sprintf(format, args...))
+}
+
+// ErrnoName returns the errno's symbolic name, "" for none.
+func (v *Verdict) ErrnoName() string { return kerrno.NameOf(v.Errno) }
+
+type stageJSON struct {
+	Stage  Stage  `json:"stage"`
+	OK     bool   `json:"ok"`
+	Errno  string `json:"errno"`
+	Retval *int32 `json:"retval"`
+	Detail string `json:"detail,omitempty"`
+}
+
+type verdictJSON struct {
+	Kernel                Scheme      `json:"scheme"`
+	Artifact              Scheme      `json:"artifact_scheme"`
+	Generation            string      `json:"generation"`
+	Signed                bool        `json:"signed"`
+	OK                    bool        `json:"ok"`
+	Outcome               Outcome     `json:"outcome"`
+	Stage                 Stage       `json:"stage"`
+	Errno                 string      `json:"errno"`
+	Retval                *int32      `json:"retval"`
+	LSM                   string      `json:"lsm"`
+	LSMAdmittedThenFailed bool        `json:"lsm_admitted_then_failed"`
+	Reason                string      `json:"reason"`
+	Stages                []stageJSON `json:"stages"`
+	Unattested            []string    `json:"unattested,omitempty"`
+	Conformance           []string    `json:"conformance,omitempty"`
+	Notes                 []string    `json:"notes,omitempty"`
+}
+
+// MarshalJSON writes the verdict with kernel errno names ("EKEYREJECTED") rather than numbers.
+func (v *Verdict) MarshalJSON() ([]byte, error) {
+	j := verdictJSON{
+		Kernel: v.Kernel, Artifact: v.Artifact, Generation: v.Generation.String(), Signed: v.Signed,
+		OK: v.OK(), Outcome: v.Outcome, Stage: v.Stage, Errno: v.ErrnoName(), Retval: v.Retval,
+		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason,
+		Unattested: v.Unattested, Conformance: v.Conformance, Notes: v.Notes, Stages: []stageJSON{},
+	}
+	for _, s := range v.Stages {
+		j.Stages = append(j.Stages, stageJSON{Stage: s.Stage, OK: s.OK, Errno: kerrno.NameOf(s.Errno), Retval: s.Retval, Detail: s.Detail})
+	}
+	return json.Marshal(j)
+}
+
+func lsmString(k LSMKnowledge) string {
+	if k == LSMNotReached {
+		return "not-reached"
+	}
+	return string(k)
+}

@@ -1,0 +1,131 @@
+package cms
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// maxBERDepth bounds the nesting the BER normaliser descends into. The kernel's decoder
+// keeps a fixed stack too (NR_CONS_STACK); deeper input is malformed for our purposes.
+const maxBERDepth = 32
+
+// normalizeBER reads the first BER element of in, following the rules of the kernel's
+// asn1_ber_decoder (lib/asn1_decoder.c), and returns it re-encoded with definite, minimal
+// lengths, together with the number of input bytes it occupied. Bytes after the element are
+// not examined: the kernel's decoder stops at the end of the top-level element too.
+//
+// Rules: one-byte tags only (high tag numbers are rejected); definite lengths of up to 7
+// length octets (non-minimal encodings are accepted and rewritten); the indefinite form (0x80)
+// only on constructed elements, terminated by an end-of-contents 00 00. A constructed element
+// with a definite length whose contents are not a sequence of elements is copied unchanged,
+// as the kernel skips ANY-typed elements without looking inside them.
+//
+// Errors wrap EBADMSG.
+func normalizeBER(in []byte) (out []byte, n int, err error) {
+	return normElement(in, 0, nil)
+}
+
+func normElement(in []byte, depth int, out []byte) ([]byte, int, error) {
+	if depth > maxBERDepth {
+		return nil, 0, errno(unix.EBADMSG, "ASN.1 nesting deeper than %d", maxBERDepth)
+	}
+	if len(in) < 2 {
+		return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun (truncated element header)")
+	}
+	tag := in[0]
+	if tag&0x1f == 0x1f {
+		return nil, 0, errno(unix.EBADMSG, "ASN.1 long-form tag not supported")
+	}
+	constructed := tag&0x20 != 0
+	p := 1
+	l := int(in[p])
+	p++
+	indefinite := false
+	switch {
+	case l == 0x80:
+		if !constructed {
+			return nil, 0, errno(unix.EBADMSG, "ASN.1 indefinite length on a primitive element")
+		}
+		indefinite = true
+	case l > 0x80:
+		nb := l & 0x7f
+		if nb > 7 {
+			return nil, 0, errno(unix.EBADMSG, "ASN.1 length too long")
+		}
+		if len(in)-p < nb {
+			return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun (truncated length)")
+		}
+		l = 0
+		for i := 0; i < nb; i++ {
+			if l > (1 << 40) {
+				return nil, 0, errno(unix.EBADMSG, "ASN.1 length too long")
+			}
+			l = l<<8 | int(in[p])
+			p++
+		}
+	}
+	if !indefinite {
+		if l > len(in)-p {
+			return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun: element of %d bytes, %d left", l, len(in)-p)
+		}
+		content := in[p : p+l]
+		if !constructed {
+			return appendTLV(out, tag, content), p + l, nil
+		}
+		var body []byte
+		rest := content
+		ok := true
+		for len(rest) > 0 {
+			var used int
+			var err error
+			body, used, err = normElement(rest, depth+1, body)
+			if err != nil {
+				ok = false
+				break
+			}
+			rest = rest[used:]
+		}
+		if !ok {
+			body = content // ANY-style contents: copy as is
+		}
+		return appendTLV(out, tag, body), p + l, nil
+	}
+	// Indefinite length: elements until the end-of-contents octets.
+	var body []byte
+	for {
+		if len(in)-p < 2 {
+			return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun (missing end-of-contents)")
+		}
+		if in[p] == 0 && in[p+1] == 0 {
+			p += 2
+			break
+		}
+		var used int
+		var err error
+		body, used, err = normElement(in[p:], depth+1, body)
+		if err != nil {
+			return nil, 0, err
+		}
+		p += used
+	}
+	return appendTLV(out, tag, body), p, nil
+}
+
+// appendTLV appends tag, a minimal DER length and content to out.
+func appendTLV(out []byte, tag byte, content []byte) []byte {
+	out = append(out, tag)
+	n := len(content)
+	switch {
+	case n < 0x80:
+		out = append(out, byte(n))
+	default:
+		var tmp [8]byte
+		i := len(tmp)
+		for v := n; v > 0; v >>= 8 {
+			i--
+			tmp[i] = byte(v)
+		}
+		out = append(out, 0x80|byte(len(tmp)-i))
+		out = append(out, tmp[i:]...)
+	}
+	return append(out, content...)
+}

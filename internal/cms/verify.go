@@ -1,0 +1,469 @@
+package cms
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"golang.org/x/sys/unix"
+)
+
+// MaxSignatureSize is the largest signature_size a 6.18.y kernel accepts in BPF_PROG_LOAD;
+// larger signatures get EINVAL before any parsing.
+const MaxSignatureSize = 8192
+
+// verifyState is the per-call bookkeeping the kernel keeps in its structures.
+type verifyState struct {
+	m       *message
+	content []byte
+	trust   []trustedKey
+	si      map[*signerInfo]*signerState
+	certs   map[*embeddedCert]*certState
+}
+
+type signerState struct {
+	digest      []byte // digest that the signature covers
+	signer      *embeddedCert
+	unsupported bool
+}
+
+type certState struct {
+	signer   *embeddedCert
+	seen     bool
+	verified bool
+}
+
+// trustedKey is a certificate in the emulated keyring, with the ids the kernel gives the
+// key (asymmetric_key_ids: id[0] serial||issuer, id[1] subjectKeyIdentifier).
+type trustedKey struct {
+	cert *x509.Certificate
+	id0  []byte
+	id1  []byte
+}
+
+// Verify checks der, a detached CMS signature over content, the way a 6.18 kernel checks a
+// BPF program signature against a keyring holding the trust certificates
+// (bpf_prog_verify_signature → verify_pkcs7_signature), and returns the kernel's errno:
+//
+//  1. len(der) > MaxSignatureSize: EINVAL (the bpf syscall's own check, before parsing).
+//  2. pkcs7_parse_message: see [Parse] (EBADMSG, EINVAL, ENOPKG, EKEYREJECTED).
+//  3. pkcs7_supply_detached_data: a blob that carries its own content: EBADMSG.
+//  4. pkcs7_verify: eContentType must be id-data (EKEYREJECTED). For each SignerInfo the
+//     content is digested (a digest Go cannot compute: ENOPKG, which only fails the whole
+//     check when every SignerInfo has it); with signed attributes the messageDigest must have
+//     the digest's length (EBADMSG) and value (EKEYREJECTED). If a certificate embedded in
+//     the blob matches the signer by issuer+serial (the kernel does not match embedded
+//     certificates by SKID), the signing time must lie in its validity (EKEYREJECTED) and the
+//     signature is checked with it, the raw error being returned (EKEYREJECTED for a wrong
+//     digest, EBADMSG for bad padding, EINVAL for a wrong length).
+//  5. pkcs7_validate_trust: the key must be in trust, found by the embedded chain's ids or,
+//     failing that, directly by the signer identifier (SKID or issuer+serial); embedded
+//     certificates are never trusted themselves. No match: ENOKEY. A match whose check
+//     fails, for whatever reason: EKEYREJECTED. A signer id that is empty (for example a
+//     v3 SignerInfo naming issuer+serial) makes the keyring search fail with EINVAL.
+//
+// The Signature is returned whenever the blob parsed, also with an error.
+func Verify(content, der []byte, trust []*x509.Certificate) (*Signature, error) {
+	if len(der) > MaxSignatureSize {
+		return nil, errno(unix.EINVAL, "signature of %d bytes exceeds the kernel's limit of %d", len(der), MaxSignatureSize)
+	}
+	m, err := parseMessage(der)
+	if err != nil {
+		return nil, err
+	}
+	sig := m.summary()
+	if m.hasData {
+		return sig, errno(unix.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
+	}
+	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
+	for _, c := range m.certs {
+		st.certs[c] = &certState{}
+	}
+	for _, c := range trust {
+		if c == nil {
+			continue
+		}
+		id0, err := certKeyID(c)
+		if err != nil {
+			continue // the kernel would not have loaded it
+		}
+		st.trust = append(st.trust, trustedKey{cert: c, id0: id0, id1: c.SubjectKeyId})
+	}
+	if err := st.pkcs7Verify(); err != nil {
+		return sig, err
+	}
+	if err := st.validateTrust(); err != nil {
+		return sig, err
+	}
+	return sig, nil
+}
+
+// pkcs7Verify is pkcs7_verify with usage VERIFYING_BPF_SIGNATURE.
+func (st *verifyState) pkcs7Verify() error {
+	if !st.m.dataType.Equal(oidData) {
+		return errno(unix.EKEYREJECTED, "invalid BPF signature: content type %v is not pkcs7-data", st.m.dataType)
+	}
+	var enopkg error = errno(unix.ENOPKG, "no SignerInfo uses algorithms that can be checked")
+	for _, si := range st.m.signers {
+		ss := &signerState{}
+		st.si[si] = ss
+		if err := st.verifyOne(si, ss); err != nil {
+			if errors.Is(err, unix.ENOPKG) {
+				ss.unsupported = true
+				enopkg = err
+				continue
+			}
+			return err
+		}
+		enopkg = nil
+	}
+	return enopkg
+}
+
+// verifyOne is pkcs7_verify_one: digest, find an embedded signer certificate, check.
+func (st *verifyState) verifyOne(si *signerInfo, ss *signerState) error {
+	h := si.digest.hash
+	if h == 0 || !h.Available() {
+		return errno(unix.ENOPKG, "digest %s not available", si.digest.name)
+	}
+	hh := h.New()
+	hh.Write(st.content)
+	digest := hh.Sum(nil)
+	if si.authattrs != nil {
+		if si.msgDigest == nil {
+			return errno(unix.EKEYREJECTED, "no messageDigest attribute")
+		}
+		if len(si.msgDigest) != len(digest) {
+			return errno(unix.EBADMSG, "messageDigest attribute has %d bytes, %s gives %d", len(si.msgDigest), si.digest.name, len(digest))
+		}
+		if !bytes.Equal(si.msgDigest, digest) {
+			return errno(unix.EKEYREJECTED, "messageDigest attribute does not match the content")
+		}
+		// The signature covers the attributes, re-tagged from [0] IMPLICIT to SET OF.
+		hh.Reset()
+		hh.Write([]byte{0x31})
+		hh.Write(si.authattrs[1:])
+		digest = hh.Sum(nil)
+	}
+	ss.digest = digest
+
+	// pkcs7_find_key: embedded certificates are matched by issuer+serial id only.
+	for _, c := range st.m.certs {
+		if bytes.Equal(c.id, si.kid) {
+			ss.signer = c
+			break
+		}
+	}
+	if ss.signer == nil {
+		return nil
+	}
+	cert := ss.signer.cert
+	if si.hasSigningTime && (si.signingTime.Before(cert.NotBefore) || si.signingTime.After(cert.NotAfter)) {
+		return errno(unix.EKEYREJECTED, "message signed at %s, outside the embedded certificate's validity", si.signingTime.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	if err := publicKeyVerify(cert.PublicKey, si, digest); err != nil {
+		return err
+	}
+	return st.verifyChain(ss.signer)
+}
+
+// verifyChain is pkcs7_verify_sig_chain over the embedded certificates, following
+// authorityKeyIdentifier → subjectKeyIdentifier links.
+func (st *verifyState) verifyChain(x *embeddedCert) error {
+	for _, c := range st.certs {
+		c.seen = false
+	}
+	for {
+		xs := st.certs[x]
+		xs.seen = true
+		if x.unsupportedSig {
+			return nil
+		}
+		if x.selfSigned {
+			xs.signer = x
+			return nil
+		}
+		akid := x.cert.AuthorityKeyId
+		if len(akid) == 0 {
+			return nil
+		}
+		var p *embeddedCert
+		for _, c := range st.m.certs {
+			if len(c.skid) > 0 && bytes.Equal(c.skid, akid) {
+				p = c
+				break
+			}
+		}
+		if p == nil {
+			return nil // top of the chain we have
+		}
+		if st.certs[p].seen {
+			return nil // loop
+		}
+		if err := p.cert.CheckSignature(x.cert.SignatureAlgorithm, x.cert.RawTBSCertificate, x.cert.Signature); err != nil {
+			return errno(unix.EKEYREJECTED, "embedded certificate %q: signature by %q does not verify", x.cert.Subject.String(), p.cert.Subject.String())
+		}
+		xs.signer = p
+		x = p
+	}
+}
+
+// errNoKey is the sentinel for "no key in the keyring" inside validateTrust.
+var errNoKey = errno(unix.ENOKEY, "no matching key")
+
+// findKey is find_asymmetric_key(keyring, id0, id1, NULL, false).
+func (st *verifyState) findKey(id0, id1 []byte) (*trustedKey, error) {
+	lookup := id0
+	if lookup == nil {
+		lookup = id1
+	}
+	if len(lookup) == 0 {
+		// asymmetric_key_hex_to_key_id("") fails the keyring search with EINVAL.
+		return nil, errno(unix.EINVAL, "empty key identifier (signer identifier form does not match the SignerInfo version)")
+	}
+	for i := range st.trust {
+		k := &st.trust[i]
+		if !bytes.Equal(k.id0, lookup) && !(len(k.id1) > 0 && bytes.Equal(k.id1, lookup)) {
+			continue
+		}
+		if id0 != nil && id1 != nil && (len(k.id1) == 0 || !bytes.Equal(k.id1, id1)) {
+			return nil, errno(unix.EKEYREJECTED, "key matches the first id but not the subjectKeyIdentifier")
+		}
+		return k, nil
+	}
+	return nil, errNoKey
+}
+
+// validateTrust is pkcs7_validate_trust.
+func (st *verifyState) validateTrust() error {
+	for _, c := range st.certs {
+		c.seen = false
+	}
+	var cached error = st.noKeyError()
+	sawENOPKG := false
+	for _, si := range st.m.signers {
+		err := st.validateTrustOne(si)
+		switch {
+		case err == nil:
+			cached = nil
+		case errors.Is(err, unix.ENOKEY):
+			continue
+		case errors.Is(err, unix.ENOPKG):
+			if cached != nil && !sawENOPKG {
+				cached = err
+				sawENOPKG = true
+			}
+		default:
+			return err
+		}
+	}
+	return cached
+}
+
+func (st *verifyState) noKeyError() error {
+	if len(st.m.signers) == 0 {
+		return errno(unix.ENOKEY, "no signer")
+	}
+	si := st.m.signers[0]
+	id := "skid:" + hex.EncodeToString(si.skid)
+	if si.form == IssuerSerial {
+		id = "issuer:" + nameString(si.issuerRaw) + ",serial:" + hex.EncodeToString(si.rawSerial)
+	}
+	return errno(unix.ENOKEY, "PKCS#7 signature not signed with a trusted key (signer %s; %d certificate(s) in the keyring)", id, len(st.trust))
+}
+
+// validateTrustOne is pkcs7_validate_trust_one.
+func (st *verifyState) validateTrustOne(si *signerInfo) error {
+	ss := st.si[si]
+	if ss.unsupported {
+		return errno(unix.ENOPKG, "unsupported crypto (cached)")
+	}
+	// What the matched key must verify: the SignerInfo's signature, or a certificate's.
+	var subject *embeddedCert // nil: the SignerInfo signature
+	var last *embeddedCert
+	var key *trustedKey
+	var x *embeddedCert
+	for x = ss.signer; x != nil; x = st.certs[x].signer {
+		xs := st.certs[x]
+		if xs.seen {
+			if xs.verified {
+				return nil
+			}
+			return errNoKey
+		}
+		xs.seen = true
+		if k, err := st.findKey(x.id, x.skid); err == nil {
+			key = k
+			goto matched
+		}
+		if xs.signer == x {
+			return errno(unix.ENOKEY, "self-signed certificate %q embedded in the signature is not in the keyring", x.cert.Subject.String())
+		}
+		last = x
+		subject = x
+	}
+	if last != nil && len(last.cert.AuthorityKeyId) > 0 {
+		k, err := st.findKey(nil, last.cert.AuthorityKeyId)
+		if err == nil {
+			key, x = k, last
+			goto matched
+		}
+		if !errors.Is(err, unix.ENOKEY) {
+			return err
+		}
+	}
+	// Last resort: a trusted key that matches the SignerInfo directly.
+	{
+		k, err := st.findKey(si.kid, nil)
+		if err != nil {
+			if errors.Is(err, unix.ENOKEY) {
+				return st.noKeyError()
+			}
+			return err
+		}
+		key, x, subject = k, nil, nil
+	}
+
+matched:
+	var err error
+	if subject == nil {
+		err = publicKeyVerify(key.cert.PublicKey, si, ss.digest)
+	} else if e := key.cert.CheckSignature(subject.cert.SignatureAlgorithm, subject.cert.RawTBSCertificate, subject.cert.Signature); e != nil {
+		err = e
+	}
+	if err != nil {
+		return fmt.Errorf("cms: signature rejected by trusted key %q (%v): %w", key.cert.Subject.String(), unwrapMessage(err), unix.EKEYREJECTED)
+	}
+	if x != nil {
+		st.certs[x].verified = true
+		for p := ss.signer; p != nil && p != x; p = st.certs[p].signer {
+			st.certs[p].verified = true
+		}
+	}
+	return nil
+}
+
+// unwrapMessage strips the "cms: " prefix and the errno suffix of an inner error, for
+// nesting its text in another message.
+func unwrapMessage(err error) string {
+	s := strings.TrimPrefix(err.Error(), "cms: ")
+	var e unix.Errno
+	if errors.As(err, &e) {
+		s = strings.TrimSuffix(s, ": "+e.Error())
+	}
+	return s
+}
+
+// publicKeyVerify is public_key_verify_signature for a SignerInfo signature over digest,
+// returning the errno the kernel's crypto code would: EKEYREJECTED for an algorithm that does
+// not match the key or a digest mismatch, EBADMSG for a malformed signature, EINVAL for a
+// wrong RSA signature length or unsupported hash, ENOPKG for a key type the kernel lacks.
+func publicKeyVerify(pub crypto.PublicKey, si *signerInfo, digest []byte) error {
+	switch pub := pub.(type) {
+	case *rsa.PublicKey:
+		if si.pkeyAlgo != "rsa" {
+			return errno(unix.EKEYREJECTED, "signature algorithm %s does not match the RSA key", si.pkeyAlgo)
+		}
+		return verifyRSA(pub, si.digest.hash, digest, si.signature)
+	case *ecdsa.PublicKey:
+		if si.pkeyAlgo != "ecdsa" {
+			return errno(unix.EKEYREJECTED, "signature algorithm %s does not match the ECDSA key", si.pkeyAlgo)
+		}
+		switch si.digest.hash {
+		case crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_384, crypto.SHA3_512:
+		default:
+			return errno(unix.EINVAL, "digest %s not allowed with ECDSA", si.digest.name)
+		}
+		return verifyECDSA(pub, digest, si.signature)
+	}
+	return errno(unix.ENOPKG, "unsupported public key type %T", pub)
+}
+
+// verifyRSA is the kernel's RSASSA-PKCS1-v1_5 verification (crypto/rsassa-pkcs1.c).
+func verifyRSA(pub *rsa.PublicKey, h crypto.Hash, digest, sig []byte) error {
+	k := (pub.N.BitLen() + 7) / 8
+	if len(sig) != k {
+		return errno(unix.EINVAL, "RSA signature has %d bytes, key needs %d", len(sig), k)
+	}
+	s := new(big.Int).SetBytes(sig)
+	if s.Cmp(pub.N) >= 0 {
+		return errno(unix.EINVAL, "RSA signature representative out of range")
+	}
+	em := new(big.Int).Exp(s, big.NewInt(int64(pub.E)), pub.N).FillBytes(make([]byte, k))
+	prefix, err := digestInfoPrefix(h)
+	if err != nil {
+		return err
+	}
+	// EM = 00 01 FF..FF 00 DigestInfo, at least 8 bytes of FF.
+	if em[0] != 0 || em[1] != 1 {
+		return errno(unix.EBADMSG, "RSA signature: bad PKCS#1 v1.5 encoding")
+	}
+	pos := 2
+	for pos < k && em[pos] == 0xff {
+		pos++
+	}
+	if pos-2 < 8 || pos >= k || em[pos] != 0 {
+		return errno(unix.EBADMSG, "RSA signature: bad PKCS#1 v1.5 padding")
+	}
+	pos++
+	if len(prefix) > k-pos || !bytes.Equal(em[pos:pos+len(prefix)], prefix) {
+		return errno(unix.EBADMSG, "RSA signature: DigestInfo is not for %v", h)
+	}
+	pos += len(prefix)
+	if !bytes.Equal(em[pos:], digest) {
+		return errno(unix.EKEYREJECTED, "RSA signature does not match the digest")
+	}
+	return nil
+}
+
+// digestInfoPrefix returns the DER DigestInfo header (everything before the digest bytes).
+func digestInfoPrefix(h crypto.Hash) ([]byte, error) {
+	var oid = map[crypto.Hash][]int{
+		crypto.SHA1:     oidSHA1,
+		crypto.SHA224:   oidSHA224,
+		crypto.SHA256:   oidSHA256,
+		crypto.SHA384:   oidSHA384,
+		crypto.SHA512:   oidSHA512,
+		crypto.SHA3_256: oidSHA3_256,
+		crypto.SHA3_384: oidSHA3_384,
+		crypto.SHA3_512: oidSHA3_512,
+	}[h]
+	if oid == nil {
+		return nil, errno(unix.ENOPKG, "no PKCS#1 DigestInfo for %v", h)
+	}
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(algorithmIdentifier(oid, true))
+		b.AddASN1OctetString(make([]byte, h.Size()))
+	})
+	full := b.BytesOrPanic()
+	return full[:len(full)-h.Size()], nil
+}
+
+// verifyECDSA checks an X9.62 DER ECDSA signature (crypto/ecdsa-x962.c, crypto/ecdsa.c).
+func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte) error {
+	s := cryptobyte.String(sig)
+	var seq cryptobyte.String
+	r, ss := new(big.Int), new(big.Int)
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() ||
+		!seq.ReadASN1Integer(r) || !seq.ReadASN1Integer(ss) || !seq.Empty() {
+		return errno(unix.EBADMSG, "ECDSA signature is not a DER SEQUENCE of two INTEGERs")
+	}
+	n := pub.Curve.Params().N
+	if r.Sign() <= 0 || ss.Sign() <= 0 || r.Cmp(n) >= 0 || ss.Cmp(n) >= 0 {
+		return errno(unix.EBADMSG, "ECDSA signature values out of range")
+	}
+	if !ecdsa.Verify(pub, digest, r, ss) {
+		return errno(unix.EKEYREJECTED, "ECDSA signature does not match the digest")
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package loader
+
+import "testing"
+
+func BenchmarkDecode(b *testing.B) {
+	in := insn(b, "legacy-v1")
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMigrateRewrite measures the legacy-v1 → raw loader rewrite:
+// decode, remove the check, remove the overrides, take the bytes.
+func BenchmarkMigrateRewrite(b *testing.B) {
+	in := insn(b, "legacy-v1")
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		l, err := Decode(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := l.RemoveCheck(); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.RemoveOverrides(); err != nil {
+			b.Fatal(err)
+		}
+		if len(l.Bytes()) == 0 {
+			b.Fatal("empty result")
+		}
+	}
+}

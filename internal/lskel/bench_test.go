@@ -1,0 +1,48 @@
+package lskel
+
+import "testing"
+
+func BenchmarkParse(b *testing.B) {
+	src := readFixture(b, "legacy-v1")
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("legacy-v1.skel.h", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBytes(b *testing.B) {
+	src := readFixture(b, "legacy-v1")
+	f := mustParse(b, "legacy-v1.skel.h", src)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = f.Bytes()
+	}
+}
+
+// BenchmarkSetSignature measures a full edit: re-escaping and re-wrapping two
+// literals, splicing and re-indexing the header.
+func BenchmarkSetSignature(b *testing.B) {
+	src := readFixture(b, "legacy-v1")
+	f := mustParse(b, "legacy-v1.skel.h", src)
+	sig, excl := readBlob(b, "chain", "sig"), readBlob(b, "chain", "excl")
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f.SetSignature(sig, excl)
+	}
+}
+
+// BenchmarkEncode measures the literal writer alone on opts_data.
+func BenchmarkEncode(b *testing.B) {
+	data := readBlob(b, "legacy-v1", "data")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	buf := make([]byte, 0, literalBodySize(data, "\n"))
+	for b.Loop() {
+		buf = appendLiteralBody(buf[:0], data, "\n")
+	}
+}

@@ -1,0 +1,81 @@
+// Package testfix gives tests the project's bundled fixtures: the real upstream light skeletons
+// under testdata/minimal and the test key under testdata/keys.
+package testfix
+
+import (
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/keys"
+)
+
+// Names of the fixture skeletons, testdata/minimal/NAME.skel.h.
+var Names = []string{"unsigned", "legacy-v1", "legacy-v2", "raw", "chain"}
+
+// Root returns the repository's testdata directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
+}
+
+// Path returns the path of a file under testdata.
+func Path(elem ...string) string { return filepath.Join(append([]string{Root()}, elem...)...) }
+
+// SkelPath returns the path of fixture skeleton name.
+func SkelPath(name string) string { return Path("minimal", name+".skel.h") }
+
+// Bytes returns the contents of fixture skeleton name.
+func Bytes(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(SkelPath(name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// Artifact parses fixture skeleton name.
+func Artifact(tb testing.TB, name string) *compat.Artifact {
+	tb.Helper()
+	a, err := compat.Open(SkelPath(name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if a.LoaderErr != nil {
+		tb.Fatal(a.LoaderErr)
+	}
+	return a
+}
+
+// KeyPath and CertPath are the fixture test key (RSA-2048) and its certificate.
+var (
+	KeyPath  = Path("keys", "test-rsa2048.key.pem")
+	CertPath = Path("keys", "test-rsa2048.crt.pem")
+)
+
+// Signer returns the fixture test key as a signer, in bpftool's form.
+func Signer(tb testing.TB) *compat.Signer {
+	tb.Helper()
+	k, err := keys.LoadSigner(KeyPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &compat.Signer{Key: k, Cert: Cert(tb)}
+}
+
+// Cert returns the fixture certificate.
+func Cert(tb testing.TB) *x509.Certificate {
+	tb.Helper()
+	certs, err := keys.LoadCertificates(CertPath)
+	if err != nil || len(certs) != 1 {
+		tb.Fatalf("loading %s: %v (%d certificates)", CertPath, err, len(certs))
+	}
+	return certs[0]
+}
+
+// Trust returns a trust set of the fixture certificate.
+func Trust(tb testing.TB) []*x509.Certificate { return []*x509.Certificate{Cert(tb)} }

@@ -122,6 +122,10 @@ func admission(e unix.Errno) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageAdmission, errno: e}
 }
 
+func setup(e unix.Errno) cell {
+	return cell{outcome: compat.Rejected, stage: compat.StageSetup, errno: e}
+}
+
 func runFail(lsm compat.LSMKnowledge) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageRun, retval: -22, lsm: lsm, late: true}
 }
@@ -180,10 +184,11 @@ func TestTamperMatrix(t *testing.T) {
 		"truncate-sig": {admission(unix.EBADMSG), admission(unix.EBADMSG), admission(unix.EBADMSG), admission(unix.EBADMSG)},
 		// No key in the keyring matches the signer id (kernel.md table: ENOKEY).
 		"unknown-signer": {admission(unix.ENOKEY), admission(unix.ENOKEY), admission(unix.ENOKEY), admission(unix.ENOKEY)},
-		// legacy: GET_INFO refuses an unfrozen map (EPERM) so map->sha stays zero → -22 at run;
-		// chain: the kernel cannot hash it → EPERM before the LSM; raw: the map requirement
-		// (frozen) fails EPERM, modelled at the verifier stage.
-		"map-not-frozen": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), admission(EPERM), verifierFail(EPERM, compat.LSMFull)},
+		// legacy: libbpf's procedure requests the map hash before the load, and 6.18 refuses to
+		// hash an unfrozen map (kernel.md: EPERM) → the procedure stops at setup; chain: the
+		// kernel cannot hash it → EPERM before the LSM; raw: the map requirement (frozen) fails
+		// EPERM, modelled at the verifier stage.
+		"map-not-frozen": {setup(EPERM), setup(EPERM), admission(EPERM), verifierFail(EPERM, compat.LSMFull)},
 		// v1 does not test map->excl (CVE-2026-80675), v2 does (-22); the chain column's loader
 		// carries a v1 check; raw requires exclusivity (EPERM).
 		"map-not-exclusive": {okLoaderOnly, runFail(compat.LSMLoaderOnly), okFull, verifierFail(EPERM, compat.LSMFull)},

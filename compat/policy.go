@@ -35,7 +35,8 @@ func (t Target) String() string {
 //	  - name: minimal        # skeleton object name (glob: *, ?, [...])
 //	    scheme: legacy
 //	    generation: v2
-//	  - path: "vendor/**/*.skel.h"   # path glob; ** spans directories; no '/' → base name
+//	  - path: "vendor/**/*.skel.h"   # path glob; ** spans directories; no '/': the base
+//	                                 # name; relative: any tail of the path; /abs: whole path
 //	    scheme: chain
 //
 // Every rule has exactly one of name and path. Unknown keys, unknown schemes or generations, a
@@ -209,9 +210,22 @@ func (r *Rule) matches(file, name string) bool {
 	}
 	f := filepath.ToSlash(filepath.Clean(file))
 	if !strings.Contains(r.Path, "/") {
-		f = path.Base(f)
+		return r.re.MatchString(path.Base(f))
 	}
-	return r.re.MatchString(f) || r.re.MatchString(strings.TrimPrefix(f, "./"))
+	if strings.HasPrefix(r.Path, "/") {
+		return r.re.MatchString(f)
+	}
+	// A relative pattern matches the path or any tail of it that starts at a directory.
+	for {
+		if r.re.MatchString(f) {
+			return true
+		}
+		i := strings.IndexByte(f, '/')
+		if i < 0 {
+			return false
+		}
+		f = f[i+1:]
+	}
 }
 
 // globRegexp compiles a glob: * and ? within a path element, ** across elements, [...] classes.

@@ -14,6 +14,9 @@ import (
 type Stage string
 
 const (
+	// StageSetup is the host's preparation of the metadata map before BPF_PROG_LOAD (create,
+	// update, freeze, hash request): a kernel refusal here stops the load procedure.
+	StageSetup Stage = "setup"
 	// StageAdmission is the signature check in BPF_PROG_LOAD, before the LSM hook.
 	StageAdmission Stage = "admission"
 	// StageLSM is security_bpf_prog_load: LSMs decide with what the kernel has verified so far.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/loader"
+	"golang.org/x/sys/unix"
 )
 
 func init() { compat.Register(Strategy{}) }
@@ -57,6 +58,11 @@ func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compa
 // Judge runs the legacy kernel model on a, recording into v. The chain scheme uses it for
 // loads that list no signature maps, which its kernel treats exactly as legacy ones.
 func Judge(v *compat.Verdict, a *compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
+	if cond.MapNotFrozen {
+		// libbpf's bpf_load_and_run requests the map's hash before the program load and gives
+		// up when that fails; 6.18 refuses to hash an unfrozen map (kernel.md).
+		return v.Reject(compat.StageSetup, unix.EPERM, "BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map: the load procedure stops before BPF_PROG_LOAD")
+	}
 	if !compat.Admit(v, a, "opts_insn", a.Insn(), trust, compat.LSMLoaderOnly) {
 		return v
 	}
@@ -69,11 +75,7 @@ func Judge(v *compat.Verdict, a *compat.Artifact, trust []*x509.Certificate, con
 		return v
 	}
 	hashed := !cond.MapHashNotComputed
-	switch {
-	case cond.MapNotFrozen:
-		hashed = false
-		v.Note("BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map (EPERM), so map->sha stays zero")
-	case cond.MapHashNotComputed:
+	if !hashed {
 		v.Note("the load procedure skipped the hash request, so map->sha stays zero")
 	}
 	if a.Check() == nil && a.Signed() {

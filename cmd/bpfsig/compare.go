@@ -124,7 +124,7 @@ func cellText(v *compat.Verdict) string {
 	if v.Outcome == compat.Accepted {
 		s := "ok " + string(v.LSM)
 		if len(v.Unattested) > 0 {
-			s += " +unatt"
+			s += " +U"
 		}
 		return s
 	}
@@ -177,7 +177,7 @@ func printAsIs(w io.Writer, a *compat.Artifact, vs []*compat.Verdict, live *live
 }
 
 func printTamper(w io.Writer, a *compat.Artifact, rows []compat.Row, live []liveCell) {
-	fprintf(w, "%s signed under each scheme, then tampered (kernel of the column's scheme unless noted)\n\n", a.Path)
+	fprintf(w, "%s\nsigned under each scheme, tampered, judged by that scheme's kernel\n\n", a.Path)
 	fprintf(w, "%-28s", "scenario")
 	if len(rows) > 0 {
 		for _, cell := range rows[0].Cells {
@@ -192,15 +192,35 @@ func printTamper(w io.Writer, a *compat.Artifact, rows []compat.Row, live []live
 		}
 		fprintf(w, "\n")
 	}
-	fprintf(w, "\nok K: accepted, K = what the LSM knew (unsigned, loader-only, full); +unatt: host values outside the signature\n")
+	fprintf(w, "\nok K: accepted; K is what the LSM knew (unsigned, loader-only, full)\n")
+	fprintf(w, "+U: values the host set reach the kernel outside the signature\n")
 	fprintf(w, "adm/vrf/run: rejected at admission (before the LSM hook), verifier, or by the loader at run (retval)\n")
 	fprintf(w, "LSM!: an LSM admitted the program at security_bpf_prog_load, and a later stage rejected it\n")
 	if len(live) > 0 {
-		fprintf(w, "\nlive kernel (unsigned loads; this kernel cannot decide signature scenarios):\n")
+		fprintf(w, "\nlive kernel (%s):\n", liveMode(live))
 		for _, l := range live {
-			fprintf(w, "  %-28s %-10s model %-16s live %-16s %s\n", l.Scenario, l.Column, l.Model, l.Live, agreeWord(l))
+			if !l.Decided {
+				continue
+			}
+			fprintf(w, "  %-28s %-10s model %-13s live %-13s %s\n", l.Scenario, l.Column, l.Model, l.Live, agreeWord(l))
+		}
+		n := 0
+		for _, l := range live {
+			if !l.Decided {
+				n++
+			}
+		}
+		fprintf(w, "  %d case(s) not decidable here (run with --json for the reason of each)\n", n)
+	}
+}
+
+func liveMode(ls []liveCell) string {
+	for _, l := range ls {
+		if l.Live != nil && l.Live.Mode == "signed" {
+			return "signed loads"
 		}
 	}
+	return "unsigned loads: this kernel cannot verify signatures, so signature cases are not decided"
 }
 
 func agreeWord(l liveCell) string {

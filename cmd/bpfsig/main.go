@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -31,7 +32,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.Run(args)
+	err := app.Run(intersperse(app, args))
 	if err == nil {
 		return exitOK
 	}
@@ -101,4 +102,70 @@ func usage(format string, args ...any) error {
 // failed returns a failure (exit 1) with an optional message ("" prints nothing more).
 func failed(format string, args ...any) error {
 	return cli.Exit(fmt.Sprintf(format, args...), exitFail)
+}
+
+// intersperse moves a subcommand's flags in front of its arguments, so that
+// `bpfsig migrate old-skel/ --out new/` works: urfave/cli stops parsing flags at the first
+// argument. A flag's value is kept with it; everything after "--" stays as it is.
+func intersperse(app *cli.App, args []string) []string {
+	out := append([]string(nil), args[:1]...)
+	i := 1
+	// Global flags up to the command name.
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		out = append(out, args[i])
+		if takesValue(app.Flags, args[i]) && i+1 < len(args) {
+			i++
+			out = append(out, args[i])
+		}
+		i++
+	}
+	if i >= len(args) {
+		return out
+	}
+	cmd := app.Command(args[i])
+	out = append(out, args[i])
+	i++
+	if cmd == nil {
+		return append(out, args[i:]...)
+	}
+	var flags, pos []string
+	for ; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	out = append(out, flags...)
+	return append(out, pos...)
+}
+
+// takesValue reports whether arg ("--name" or "-n", without "=value") names a flag that takes
+// a separate value.
+func takesValue(flags []cli.Flag, arg string) bool {
+	if strings.Contains(arg, "=") {
+		return false
+	}
+	name := strings.TrimLeft(arg, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n != name {
+				continue
+			}
+			if bf, ok := f.(*cli.BoolFlag); ok && bf != nil {
+				return false
+			}
+			return true
+		}
+	}
+	return false
 }

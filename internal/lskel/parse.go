@@ -76,7 +76,10 @@ func (p *parser) run() error {
 		indent := len(content) - len(t)
 
 		if p.inComment || len(t) == 0 {
+			// Not recognised, but braces after a closing `*/` still count.
+			wasDepth := p.depth
 			p.scanBraces(content)
+			p.enterLeave(wasDepth, nil, start)
 			p.advance(next)
 			continue
 		}
@@ -379,7 +382,9 @@ func (p *parser) chainDecl(t []byte, lineStart, tOff, next int) error {
 	if i < 0 || !hasWord(t[:i], "int") || !plainDeclPrefix(t[:i]) {
 		return nil
 	}
-	if eq := bytes.IndexByte(t, '='); eq < 0 || bytes.IndexAny(t[:eq], "{};\"'/#") >= 0 {
+	if eq := bytes.IndexByte(t, '='); eq < i {
+		return nil // a use, not the declaration
+	} else if bytes.IndexAny(t[:eq], "{};\"'/#") >= 0 {
 		return bad("unexpected text in declaration")
 	}
 	if p.f.chain != nil {

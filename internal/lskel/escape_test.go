@@ -1,0 +1,69 @@
+package lskel
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestAppendLiteralBody(t *testing.T) {
+	x := func(n int) []byte { return bytes.Repeat([]byte{0xab}, n) }
+	z := func(n int) []byte { return make([]byte, n) }
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	tests := []struct {
+		name string
+		in   []byte
+		eol  string
+		want string
+	}{
+		{"empty", nil, "\n", "\\\n"},
+		{"one zero", z(1), "\n", "\\\n\\0"},
+		{"one byte", []byte{0x0a}, "\n", "\\\n\\x0a"},
+		{"lowercase hex", []byte{0xff, 0xa0}, "\n", "\\\n\\xff\\xa0"},
+		// 39 zeros fill 78 columns exactly; the 40th starts a new line.
+		{"39 zeros", z(39), "\n", "\\\n" + strings.Repeat(`\0`, 39)},
+		{"40 zeros", z(40), "\n", "\\\n" + strings.Repeat(`\0`, 39) + "\\\n\\0"},
+		// 19 \xHH = 76 columns: a \0 still fits (78), a further \xHH does not.
+		{"19 hex + zero", cat(x(19), z(1)), "\n", "\\\n" + strings.Repeat(`\xab`, 19) + `\0`},
+		{"19 hex + hex", x(20), "\n", "\\\n" + strings.Repeat(`\xab`, 19) + "\\\n\\xab"},
+		{"19 hex + zero + hex", cat(x(19), z(1), x(1)), "\n", "\\\n" + strings.Repeat(`\xab`, 19) + `\0` + "\\\n\\xab"},
+		{"crlf", x(20), "\r\n", "\\\r\n" + strings.Repeat(`\xab`, 19) + "\\\r\n\\xab"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := appendLiteralBody(nil, tc.in, tc.eol)
+			if string(got) != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+			if n := literalBodySize(tc.in, tc.eol); n != len(got) {
+				t.Errorf("literalBodySize = %d, want %d", n, len(got))
+			}
+		})
+	}
+}
+
+// Every byte value survives SetData and a re-parse, in both line-ending styles.
+func TestSetDataAllBytes(t *testing.T) {
+	all := make([]byte, 512)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	for _, crlf := range []bool{false, true} {
+		src := readFixture(t, "unsigned")
+		if crlf {
+			src = bytes.ReplaceAll(src, []byte("\n"), []byte("\r\n"))
+		}
+		f := mustParse(t, "x", src)
+		f.SetData(all)
+		if f.editErr != nil {
+			t.Fatal(f.editErr)
+		}
+		g := mustParse(t, "x", f.Bytes())
+		if !bytes.Equal(g.Data(), all) || !bytes.Equal(g.Insn(), readBlob(t, "unsigned", "insn")) {
+			t.Fatalf("crlf=%v: round trip lost bytes", crlf)
+		}
+		if crlf && bytes.Count(f.Bytes(), []byte("\n")) != bytes.Count(f.Bytes(), []byte("\r\n")) {
+			t.Fatal("edit introduced a bare LF in a CRLF header")
+		}
+	}
+}

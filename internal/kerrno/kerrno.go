@@ -32,8 +32,13 @@ func Name(err error) string {
 
 // NameOf returns the symbolic name of e ("EBADMSG"), or "" for 0.
 func NameOf(e unix.Errno) string {
-	if e == 0 {
+	switch e {
+	case 0:
 		return ""
+	case unix.EOPNOTSUPP:
+		// Same value as ENOTSUP on Linux; the kernel's BPF code and its documentation say
+		// EOPNOTSUPP.
+		return "EOPNOTSUPP"
 	}
 	if n := unix.ErrnoName(e); n != "" {
 		return n
@@ -47,7 +52,7 @@ func Parse(n string) (unix.Errno, bool) {
 		return 0, false
 	}
 	for e := unix.Errno(1); e < 4096; e++ {
-		if unix.ErrnoName(e) == n {
+		if NameOf(e) == n || unix.ErrnoName(e) == n {
 			return e, true
 		}
 	}

@@ -111,12 +111,7 @@ func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compa
 		// The series hashes maps with the same map_get_hash that 6.18 restricts to frozen maps.
 		return v.Reject(compat.StageAdmission, unix.EPERM, "the kernel cannot hash an unfrozen signature map (EPERM)")
 	}
-	hashes := make([][32]byte, len(maps))
-	for k := range maps {
-		hashes[k] = MapHash(a.Data())
-	}
-	root := Root(a.InsnHash(), hashes...)
-	if !compat.Admit(v, a, "the hash chain root H(H(opts_insn) ‖ H(opts_data))", root[:], trust, compat.LSMFull) {
+	if !compat.Admit(v, a, "the hash chain root H(H(opts_insn) ‖ H(opts_data))", Strategy{}.SignedContent(a), trust, compat.LSMFull) {
 		return v
 	}
 	if a.LoaderErr != nil {
@@ -132,6 +127,21 @@ func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compa
 		v.Note("the loader carries no check block; the chain already vouched for opts_data")
 	}
 	return compat.RunLoader(v, a, exclusive, true)
+}
+
+// SignedContent returns the 32-byte root over the skeleton's loader and its listed maps; with
+// no signature maps, opts_insn (the chain kernel then behaves as a legacy one).
+func (Strategy) SignedContent(a *compat.Artifact) []byte {
+	maps, _ := a.SignatureMaps()
+	if len(maps) == 0 {
+		return a.Insn()
+	}
+	hashes := make([][32]byte, len(maps))
+	for k := range maps {
+		hashes[k] = MapHash(a.Data())
+	}
+	root := Root(a.InsnHash(), hashes...)
+	return root[:]
 }
 
 // Explain describes what the chain scheme checks for a.

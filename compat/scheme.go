@@ -68,6 +68,9 @@ type Strategy interface {
 	Verify(a *Artifact, trust []*x509.Certificate, cond Conditions) *Verdict
 	// Explain describes, for a, what this scheme signs, what it checks and when.
 	Explain(a *Artifact) []string
+	// SignedContent returns the bytes this scheme's signature over a covers, as the kernel
+	// assembles them.
+	SignedContent(a *Artifact) []byte
 }
 
 var (

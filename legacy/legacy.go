@@ -84,6 +84,9 @@ func Judge(v *compat.Verdict, a *compat.Artifact, trust []*x509.Certificate, con
 	return compat.RunLoader(v, a, exclusive, hashed)
 }
 
+// SignedContent returns opts_insn.
+func (Strategy) SignedContent(a *compat.Artifact) []byte { return a.Insn() }
+
 // Explain describes what the legacy scheme checks for a.
 func (Strategy) Explain(a *compat.Artifact) []string {
 	out := []string{

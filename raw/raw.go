@@ -89,6 +89,9 @@ func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compa
 	return compat.RunLoader(v, a, exclusive, false)
 }
 
+// SignedContent returns opts_insn ‖ opts_data.
+func (Strategy) SignedContent(a *compat.Artifact) []byte { return Content(a.Insn(), a.Data()) }
+
 // Explain describes what the raw scheme checks for a.
 func (Strategy) Explain(a *compat.Artifact) []string {
 	out := []string{

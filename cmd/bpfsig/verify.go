@@ -131,6 +131,9 @@ func printVerify(w io.Writer, r *verifyResult) {
 	default:
 		fprintf(w, "%s: FAILED: %s\n", r.File, r.Reason)
 	}
+	if len(r.Why) > 0 {
+		fprintf(w, "  scheme %s: %s\n", r.Scheme, strings.Join(r.Why, "; "))
+	}
 	if v := r.Verdict; v != nil {
 		if v.LSMAdmittedThenFailed {
 			fprintf(w, "  note: an LSM admitted this program at security_bpf_prog_load before the %s stage rejected it\n", v.Stage)

@@ -118,10 +118,10 @@ type Stage struct {
 
 // Object describes one kernel object created during a load, read from its fd before closing it.
 type Object struct {
-	Kind string // "map" or "prog"
-	Name string // kernel name (at most 15 bytes)
-	Type string // map or program type, e.g. "Array", "Syscall"
-	ID   uint32
+	Kind string `json:"kind"` // "map" or "prog"
+	Name string `json:"name"` // kernel name (at most 15 bytes)
+	Type string `json:"type"` // map or program type, e.g. "Array", "Syscall"
+	ID   uint32 `json:"id"`
 }
 
 // LoadResult is the outcome of Load.

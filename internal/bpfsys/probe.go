@@ -12,32 +12,32 @@ import (
 
 // ProbeItem is the outcome of trying one kernel feature.
 type ProbeItem struct {
-	OK     bool
-	Detail string
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
 }
 
 // ProbeReport lists what the running kernel offers, each item found by trying it.
 type ProbeReport struct {
-	Kernel string // uname release
+	Kernel string `json:"kernel"` // uname release
 	// BPF: bpf(2) can create an array map.
-	BPF ProbeItem
+	BPF ProbeItem `json:"bpf"`
 	// SyscallProg: a BPF_PROG_TYPE_SYSCALL program loads and runs.
-	SyscallProg ProbeItem
+	SyscallProg ProbeItem `json:"syscall_prog"`
 	// ExclusiveMaps: BPF_MAP_CREATE takes excl_prog_hash and the verifier refuses a program
 	// whose hash differs (EACCES).
-	ExclusiveMaps ProbeItem
+	ExclusiveMaps ProbeItem `json:"exclusive_maps"`
 	// MapHash: BPF_OBJ_GET_INFO_BY_FD returns SHA-256 of a frozen array's value.
-	MapHash ProbeItem
+	MapHash ProbeItem `json:"map_hash"`
 	// MapHashNeedsFrozen: the hash request on an unfrozen array fails with EPERM.
-	MapHashNeedsFrozen ProbeItem
+	MapHashNeedsFrozen ProbeItem `json:"map_hash_needs_frozen"`
 	// MapExclField: a program reading struct bpf_map's excl (offset 32) sees 1 for an
 	// exclusive map, 0 for another (what a v2 legacy loader checks).
-	MapExclField ProbeItem
+	MapExclField ProbeItem `json:"map_excl_field"`
 	// SignatureFields: BPF_PROG_LOAD accepts attr size 168 with keyring_id set.
-	SignatureFields ProbeItem
+	SignatureFields ProbeItem `json:"signature_fields"`
 	// SignatureVerification: a signed load reaches a PKCS#7 verifier (a garbage signature
 	// is refused as a signature, not with EOPNOTSUPP).
-	SignatureVerification ProbeItem
+	SignatureVerification ProbeItem `json:"signature_verification"`
 }
 
 // Items returns the report's items with their snake_case names, in a fixed order.

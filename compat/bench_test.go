@@ -1,0 +1,114 @@
+package compat_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/testfix"
+)
+
+func p256Signer(b *testing.B) *compat.Signer {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench p256"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), SubjectKeyId: []byte{1, 2, 3}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return &compat.Signer{Key: k, Cert: c}
+}
+
+// BenchmarkSign: parse the header, convert, sign and re-serialise one skeleton (from
+// legacy-v1, the migration's input), per scheme and key type.
+func BenchmarkSign(b *testing.B) {
+	src := testfix.Bytes(b, "legacy-v1")
+	signers := map[string]*compat.Signer{"rsa2048": testfix.Signer(b), "p256": p256Signer(b)}
+	for _, sc := range []compat.Scheme{compat.Legacy, compat.Chain, compat.Raw} {
+		st, _ := compat.Lookup(sc)
+		for _, kn := range []string{"rsa2048", "p256"} {
+			s := signers[kn]
+			b.Run(string(sc)+"/"+kn, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					a, err := compat.Parse("bench.skel.h", src)
+					if err != nil {
+						b.Fatal(err)
+					}
+					out, err := st.Sign(a, s, compat.SignOptions{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					_ = out.File.Bytes()
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkVerify: parse the header and verify one skeleton under its own scheme.
+func BenchmarkVerify(b *testing.B) {
+	trust := testfix.Trust(b)
+	for _, name := range []string{"legacy-v1", "legacy-v2", "chain", "raw"} {
+		src := testfix.Bytes(b, name)
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				a, err := compat.Parse("bench.skel.h", src)
+				if err != nil {
+					b.Fatal(err)
+				}
+				st, _ := compat.Lookup(compat.Detect(a).Scheme)
+				if v := st.Verify(a, trust, compat.Conditions{}); !v.OK() {
+					b.Fatal(v.Reason)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBare is the floor the two above sit on: SHA-256 of the signed content plus the
+// signature operation alone.
+func BenchmarkBare(b *testing.B) {
+	raw := testfix.Artifact(b, "raw")
+	content := append(raw.Insn(), raw.Data()...)
+	rk := testfix.Signer(b).Key.(*rsa.PrivateKey)
+	ek := p256Signer(b).Key.(*ecdsa.PrivateKey)
+	b.Run("sign/rsa2048", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			h := sha256.Sum256(content)
+			if _, err := rsa.SignPKCS1v15(nil, rk, crypto.SHA256, h[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sign/p256", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			h := sha256.Sum256(content)
+			if _, err := ecdsa.SignASN1(rand.Reader, ek, h[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	h := sha256.Sum256(content)
+	sig, _ := rsa.SignPKCS1v15(nil, rk, crypto.SHA256, h[:])
+	b.Run("verify/rsa2048", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			h := sha256.Sum256(content)
+			if err := rsa.VerifyPKCS1v15(&rk.PublicKey, crypto.SHA256, h[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

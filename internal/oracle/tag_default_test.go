@@ -1,0 +1,5 @@
+//go:build !oracle
+
+package oracle
+
+const oracleTag = false

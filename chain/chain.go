@@ -111,14 +111,7 @@ func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compa
 		// The series hashes maps with the same map_get_hash that 6.18 restricts to frozen maps.
 		return v.Reject(compat.StageAdmission, unix.EPERM, "the kernel cannot hash an unfrozen signature map (EPERM)")
 	}
-	if !compat.Admit(v, a, "the hash chain root H(H(opts_insn) ‖ H(opts_data))", Strategy{}.SignedContent(a), trust, compat.LSMFull) {
-		return v
-	}
-	if a.LoaderErr != nil {
-		return compat.Malformed(v, a)
-	}
-	compat.Overrides(v, a, cond)
-	exclusive, ok := compat.BindExclusive(v, a, cond)
+	exclusive, ok := compat.AdmitAndBind(v, a, "the hash chain root H(H(opts_insn) ‖ H(opts_data))", Strategy{}.SignedContent(a), trust, compat.LSMFull, cond)
 	if !ok {
 		return v
 	}

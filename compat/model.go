@@ -61,6 +61,21 @@ func Admit(v *Verdict, a *Artifact, what string, content []byte, trust []*x509.C
 	return true
 }
 
+// AdmitAndBind runs the stages a signed load passes before its loader runs: admission (Admit),
+// the loader-shape check (Malformed), the host overrides (Overrides) and the verifier's
+// exclusive-map binding (BindExclusive). ok is false when it ended v.
+func AdmitAndBind(v *Verdict, a *Artifact, what string, content []byte, trust []*x509.Certificate, know LSMKnowledge, cond Conditions) (exclusive, ok bool) {
+	if !Admit(v, a, what, content, trust, know) {
+		return false, false
+	}
+	if a.LoaderErr != nil {
+		Malformed(v, a)
+		return false, false
+	}
+	Overrides(v, a, cond)
+	return BindExclusive(v, a, cond)
+}
+
 // BindExclusive runs the verifier's exclusive-map check (kernel.md, BPF_MAP_CREATE): a map
 // created with excl_prog_hash may only be used by a program whose instructions hash to it,
 // else EACCES. It reports whether the metadata map is exclusive.

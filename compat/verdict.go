@@ -155,7 +155,9 @@ type stageJSON struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-type verdictJSON struct {
+// VerdictView is a verdict as JSON shows it: errno names rather than numbers. Embed it to add
+// fields around a verdict.
+type VerdictView struct {
 	Kernel                Scheme      `json:"scheme"`
 	Artifact              Scheme      `json:"artifact_scheme"`
 	Generation            string      `json:"generation"`
@@ -174,9 +176,12 @@ type verdictJSON struct {
 	Notes                 []string    `json:"notes,omitempty"`
 }
 
-// MarshalJSON writes the verdict with kernel errno names ("EKEYREJECTED") rather than numbers.
-func (v *Verdict) MarshalJSON() ([]byte, error) {
-	j := verdictJSON{
+// MarshalJSON writes the verdict's View.
+func (v *Verdict) MarshalJSON() ([]byte, error) { return json.Marshal(v.View()) }
+
+// View returns the verdict with kernel errno names ("EKEYREJECTED") rather than numbers.
+func (v *Verdict) View() VerdictView {
+	j := VerdictView{
 		Kernel: v.Kernel, Artifact: v.Artifact, Generation: v.Generation.String(), Signed: v.Signed,
 		OK: v.OK(), Outcome: v.Outcome, Stage: v.Stage, Errno: v.ErrnoName(), Retval: v.Retval,
 		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason,
@@ -185,7 +190,7 @@ func (v *Verdict) MarshalJSON() ([]byte, error) {
 	for _, s := range v.Stages {
 		j.Stages = append(j.Stages, stageJSON{Stage: s.Stage, OK: s.OK, Errno: kerrno.NameOf(s.Errno), Retval: s.Retval, Detail: s.Detail})
 	}
-	return json.Marshal(j)
+	return j
 }
 
 func lsmString(k LSMKnowledge) string {

@@ -63,14 +63,7 @@ func Judge(v *compat.Verdict, a *compat.Artifact, trust []*x509.Certificate, con
 		// up when that fails; 6.18 refuses to hash an unfrozen map (kernel.md).
 		return v.Reject(compat.StageSetup, unix.EPERM, "BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map: the load procedure stops before BPF_PROG_LOAD")
 	}
-	if !compat.Admit(v, a, "opts_insn", a.Insn(), trust, compat.LSMLoaderOnly) {
-		return v
-	}
-	if a.LoaderErr != nil {
-		return compat.Malformed(v, a)
-	}
-	compat.Overrides(v, a, cond)
-	exclusive, ok := compat.BindExclusive(v, a, cond)
+	exclusive, ok := compat.AdmitAndBind(v, a, "opts_insn", a.Insn(), trust, compat.LSMLoaderOnly, cond)
 	if !ok {
 		return v
 	}

@@ -231,18 +231,9 @@ func agreeWord(l liveCell) string {
 }
 
 type cellJSON struct {
-	Scheme                string    `json:"scheme"`
-	Column                string    `json:"column"`
-	Generation            string    `json:"generation"`
-	Outcome               string    `json:"outcome"`
-	Stage                 string    `json:"stage"`
-	Errno                 string    `json:"errno"`
-	Retval                *int32    `json:"retval"`
-	LSM                   string    `json:"lsm"`
-	LSMAdmittedThenFailed bool      `json:"lsm_admitted_then_failed"`
-	Reason                string    `json:"reason"`
-	Unattested            []string  `json:"unattested,omitempty"`
-	Live                  *liveCell `json:"live,omitempty"`
+	Column string `json:"column"`
+	compat.VerdictView
+	Live *liveCell `json:"live,omitempty"`
 }
 
 func tamperJSON(rows []compat.Row, live []liveCell) map[string]any {
@@ -255,16 +246,7 @@ func tamperJSON(rows []compat.Row, live []liveCell) map[string]any {
 	for _, r := range rows {
 		s := scen{Name: r.Scenario.Name, Doc: r.Scenario.Doc}
 		for _, cell := range r.Cells {
-			v := cell.Verdict
-			lsm := string(v.LSM)
-			if v.LSM == compat.LSMNotReached {
-				lsm = "not-reached"
-			}
-			cj := cellJSON{
-				Scheme: string(cell.Column.Scheme), Column: cell.Column.Name, Generation: v.Generation.String(),
-				Outcome: string(v.Outcome), Stage: string(v.Stage), Errno: v.ErrnoName(), Retval: v.Retval,
-				LSM: lsm, LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason, Unattested: v.Unattested,
-			}
+			cj := cellJSON{Column: cell.Column.Name, VerdictView: cell.Verdict.View()}
 			for i := range live {
 				if live[i].Scenario == r.Scenario.Name && live[i].Column == cell.Column.Name {
 					cj.Live = &live[i]

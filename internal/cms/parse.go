@@ -33,7 +33,7 @@ type message struct {
 
 // embeddedCert is a certificate carried in the message (struct x509_certificate).
 type embeddedCert struct {
-	cert           *x509.Certificate
+	cert           *kernelCert
 	id             []byte // kernel key id 0: raw serial || raw issuer (contents octets)
 	skid           []byte // kernel key id 1: subjectKeyIdentifier, nil when absent
 	selfSigned     bool
@@ -107,7 +107,7 @@ func (m *message) summary() *Signature {
 		TrailingBytes: m.trailing,
 	}
 	for _, c := range m.certs {
-		s.Certificates = append(s.Certificates, c.cert.Raw)
+		s.Certificates = append(s.Certificates, c.cert.raw)
 	}
 	if len(m.signers) > 0 {
 		si := m.signers[0]
@@ -143,8 +143,10 @@ func parseMessage(der []byte) (*message, error) {
 	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) {
 		return nil, errno(unix.EBADMSG, "ContentInfo is not a SEQUENCE")
 	}
-	var ct asn1.ObjectIdentifier
-	if !ci.ReadASN1ObjectIdentifier(&ct) {
+	// pkcs7_check_content_type runs as soon as the OID is read; the kernel does not
+	// validate the OID's encoding, it just fails to recognise it.
+	ct, ok := readOID(&ci)
+	if !ok {
 		return nil, errno(unix.EBADMSG, "ContentInfo: malformed contentType")
 	}
 	if !ct.Equal(oidSignedData) {
@@ -205,12 +207,14 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 	if !sd.ReadASN1(&eci, cbasn1.SEQUENCE) {
 		return errno(unix.EBADMSG, "SignedData: malformed encapContentInfo")
 	}
-	var ect asn1.ObjectIdentifier
-	if !eci.ReadASN1ObjectIdentifier(&ect) {
+	ect, ok := readOID(&eci)
+	if !ok {
 		return errno(unix.EBADMSG, "encapContentInfo: malformed eContentType")
 	}
 	var eContent cryptobyte.String
 	var hasContent bool
+	// pkcs7_note_content runs after the whole inner ContentInfo decoded, so structural
+	// errors in it come first.
 	if !eci.ReadOptionalASN1(&eContent, &hasContent, cbasn1.Tag(0).Constructed().ContextSpecific()) || !eci.Empty() {
 		return errno(unix.EBADMSG, "encapContentInfo: malformed eContent")
 	}
@@ -272,6 +276,10 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 	if !sd.Empty() {
 		return errno(unix.EBADMSG, "SignedData: unexpected data after signerInfos")
 	}
+	if sis.Empty() {
+		// The kernel's grammar (pkcs7.asn1) needs at least one SignerInfo in the SET.
+		return errno(unix.EBADMSG, "SignedData: empty signerInfos")
+	}
 	for !sis.Empty() {
 		var si cryptobyte.String
 		if !sis.ReadASN1(&si, cbasn1.SEQUENCE) {
@@ -284,6 +292,23 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 		m.signers = append(m.signers, s)
 	}
 	return nil
+}
+
+// readOID reads an OBJECT IDENTIFIER element as the kernel's look_up_OID sees it: any
+// contents are accepted, and contents that are not a valid OID encoding give an OID
+// (a nil one) that matches nothing. It fails only when the element is not an OID or does
+// not fit.
+func readOID(s *cryptobyte.String) (asn1.ObjectIdentifier, bool) {
+	var raw cryptobyte.String
+	if !s.ReadASN1(&raw, cbasn1.OBJECT_IDENTIFIER) {
+		return nil, false
+	}
+	var oid asn1.ObjectIdentifier
+	elem := cryptobyte.String(appendTLV(nil, 0x06, raw))
+	if !elem.ReadASN1ObjectIdentifier(&oid) {
+		return asn1.ObjectIdentifier{}, true
+	}
+	return oid, true
 }
 
 // readVersion reads a version INTEGER as pkcs7_note_*_version do: one contents octet,
@@ -303,8 +328,11 @@ func readVersion(s *cryptobyte.String, what string) (int, error) {
 // element (nil when absent).
 func readAlgorithm(s *cryptobyte.String, what string) (asn1.ObjectIdentifier, []byte, error) {
 	var seq cryptobyte.String
-	var oid asn1.ObjectIdentifier
-	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1ObjectIdentifier(&oid) {
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		return nil, nil, errno(unix.EBADMSG, "%s: malformed AlgorithmIdentifier", what)
+	}
+	oid, ok := readOID(&seq)
+	if !ok {
 		return nil, nil, errno(unix.EBADMSG, "%s: malformed AlgorithmIdentifier", what)
 	}
 	var params []byte
@@ -347,6 +375,12 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 		var issuer, serial cryptobyte.String
 		if !ias.ReadASN1Element(&issuer, cbasn1.SEQUENCE) || !ias.ReadASN1(&serial, cbasn1.INTEGER) || !ias.Empty() {
 			return nil, errno(unix.EBADMSG, "SignerInfo: malformed issuerAndSerialNumber")
+		}
+		// The kernel's grammar decodes the Name down to each AttributeTypeAndValue.
+		if in := cryptobyte.String(issuer); true {
+			if _, err := readName(&in, nil); err != nil {
+				return nil, errno(unix.EBADMSG, "SignerInfo: malformed issuer Name")
+			}
 		}
 		s.form = IssuerSerial
 		s.issuerRaw = issuer
@@ -580,30 +614,31 @@ func decodeTime(tag cbasn1.Tag, v []byte) (time.Time, error) {
 	return t, nil
 }
 
-// parseEmbeddedCert parses a certificate carried in the message (x509_cert_parse) and, as the
-// kernel does, checks a self-signed certificate's own signature.
+// parseEmbeddedCert parses a certificate carried in the message as x509_cert_parse does
+// (see [parseKernelCert]) and, as the kernel does, checks a self-signed certificate's own
+// signature (x509_check_for_self_signed), returning that check's raw errno on failure
+// (EKEYREJECTED, EINVAL or EBADMSG; ENOPKG only marks the signature unsupported).
 func parseEmbeddedCert(raw []byte) (*embeddedCert, error) {
-	cert, err := x509.ParseCertificate(raw)
-	if err != nil {
-		return nil, errno(unix.EBADMSG, "embedded certificate does not parse")
-	}
-	c := &embeddedCert{cert: cert, skid: cert.SubjectKeyId}
-	c.id, err = certKeyID(cert)
+	kc, err := parseKernelCert(raw)
 	if err != nil {
 		return nil, err
 	}
-	// x509_check_for_self_signed
-	if bytes.Equal(cert.RawSubject, cert.RawIssuer) &&
-		(len(cert.AuthorityKeyId) == 0 || bytes.Equal(cert.AuthorityKeyId, cert.SubjectKeyId)) {
-		err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature)
-		var insecure x509.InsecureAlgorithmError
+	c := &embeddedCert{cert: kc, id: kc.id(), skid: kc.skid}
+	_, hashOK := certDigest(kc)
+	c.unsupportedSig = !hashOK
+	self, err := kc.looksSelfSigned()
+	if err != nil {
+		return nil, err
+	}
+	if self && !c.unsupportedSig {
+		err := verifyCertBy(kc.pub, kc)
 		switch {
 		case err == nil:
 			c.selfSigned = true
-		case errors.As(err, &insecure), errors.Is(err, x509.ErrUnsupportedAlgorithm):
+		case errors.Is(err, unix.ENOPKG):
 			c.unsupportedSig = true
 		default:
-			return nil, errno(unix.EKEYREJECTED, "embedded self-signed certificate %q: self-signature does not verify", cert.Subject.String())
+			return nil, fmt.Errorf("cms: embedded self-signed certificate %q: self-signature does not verify: %w", kc.subject, err)
 		}
 	}
 	return c, nil

@@ -3,13 +3,10 @@ package cms
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -46,6 +43,7 @@ type certState struct {
 // key (asymmetric_key_ids: id[0] serial||issuer, id[1] subjectKeyIdentifier).
 type trustedKey struct {
 	cert *x509.Certificate
+	pub  *kernelPubKey
 	id0  []byte
 	id1  []byte
 }
@@ -64,7 +62,8 @@ type trustedKey struct {
 //     the blob matches the signer by issuer+serial (the kernel does not match embedded
 //     certificates by SKID), the signing time must lie in its validity (EKEYREJECTED) and the
 //     signature is checked with it, the raw error being returned (EKEYREJECTED for a wrong
-//     digest, EBADMSG for bad padding, EINVAL for a wrong length).
+//     digest; for RSA, EINVAL for a wrong length or a decrypted block that does not start
+//     00 01-ish as rsassa_pkcs1_verify sees it, EBADMSG for bad padding; see [kernelVerify]).
 //  5. pkcs7_validate_trust: the key must be in trust, found by the embedded chain's ids or,
 //     failing that, directly by the signer identifier (SKID or issuer+serial); embedded
 //     certificates are never trusted themselves. No match: ENOKEY. A match whose check
@@ -96,7 +95,11 @@ func Verify(content, der []byte, trust []*x509.Certificate) (*Signature, error) 
 		if err != nil {
 			continue // the kernel would not have loaded it
 		}
-		st.trust = append(st.trust, trustedKey{cert: c, id0: id0, id1: c.SubjectKeyId})
+		pub, err := parseSPKI(c.RawSubjectPublicKeyInfo)
+		if err != nil {
+			continue // the kernel would not have loaded it
+		}
+		st.trust = append(st.trust, trustedKey{cert: c, pub: pub, id0: id0, id1: c.SubjectKeyId})
 	}
 	if err := st.pkcs7Verify(); err != nil {
 		return sig, err
@@ -167,10 +170,10 @@ func (st *verifyState) verifyOne(si *signerInfo, ss *signerState) error {
 		return nil
 	}
 	cert := ss.signer.cert
-	if si.hasSigningTime && (si.signingTime.Before(cert.NotBefore) || si.signingTime.After(cert.NotAfter)) {
+	if si.hasSigningTime && (si.signingTime.Before(cert.notBefore) || si.signingTime.After(cert.notAfter)) {
 		return errno(unix.EKEYREJECTED, "message signed at %s, outside the embedded certificate's validity", si.signingTime.UTC().Format("2006-01-02T15:04:05Z"))
 	}
-	if err := publicKeyVerify(cert.PublicKey, si, digest); err != nil {
+	if err := publicKeyVerify(cert.pub, si, digest); err != nil {
 		return err
 	}
 	return st.verifyChain(ss.signer)
@@ -192,15 +195,25 @@ func (st *verifyState) verifyChain(x *embeddedCert) error {
 			xs.signer = x
 			return nil
 		}
-		akid := x.cert.AuthorityKeyId
-		if len(akid) == 0 {
-			return nil
-		}
+		auth := x.cert.authIDs
 		var p *embeddedCert
-		for _, c := range st.m.certs {
-			if len(c.skid) > 0 && bytes.Equal(c.skid, akid) {
-				p = c
-				break
+		switch {
+		case auth[0] != nil:
+			for _, c := range st.m.certs {
+				if bytes.Equal(c.id, auth[0]) {
+					p = c
+					break
+				}
+			}
+			if p != nil && auth[1] != nil && !bytes.Equal(p.skid, auth[1]) {
+				return errno(unix.EKEYREJECTED, "embedded certificate %q: issuer matched by serial but not by keyIdentifier", x.cert.subject)
+			}
+		case auth[1] != nil:
+			for _, c := range st.m.certs {
+				if len(c.skid) > 0 && bytes.Equal(c.skid, auth[1]) {
+					p = c
+					break
+				}
 			}
 		}
 		if p == nil {
@@ -209,8 +222,12 @@ func (st *verifyState) verifyChain(x *embeddedCert) error {
 		if st.certs[p].seen {
 			return nil // loop
 		}
-		if err := p.cert.CheckSignature(x.cert.SignatureAlgorithm, x.cert.RawTBSCertificate, x.cert.Signature); err != nil {
-			return errno(unix.EKEYREJECTED, "embedded certificate %q: signature by %q does not verify", x.cert.Subject.String(), p.cert.Subject.String())
+		if err := verifyCertBy(p.cert.pub, x.cert); err != nil {
+			return fmt.Errorf("cms: embedded certificate %q: signature by %q does not verify: %w", x.cert.subject, p.cert.subject, err)
+		}
+		if p == x {
+			xs.signer = p
+			return nil
 		}
 		xs.signer = p
 		x = p
@@ -306,13 +323,13 @@ func (st *verifyState) validateTrustOne(si *signerInfo) error {
 			goto matched
 		}
 		if xs.signer == x {
-			return errno(unix.ENOKEY, "self-signed certificate %q embedded in the signature is not in the keyring", x.cert.Subject.String())
+			return errno(unix.ENOKEY, "self-signed certificate %q embedded in the signature is not in the keyring", x.cert.subject)
 		}
 		last = x
 		subject = x
 	}
-	if last != nil && len(last.cert.AuthorityKeyId) > 0 {
-		k, err := st.findKey(nil, last.cert.AuthorityKeyId)
+	if last != nil && (last.cert.authIDs[0] != nil || last.cert.authIDs[1] != nil) {
+		k, err := st.findKey(last.cert.authIDs[0], last.cert.authIDs[1])
 		if err == nil {
 			key, x = k, last
 			goto matched
@@ -336,9 +353,9 @@ func (st *verifyState) validateTrustOne(si *signerInfo) error {
 matched:
 	var err error
 	if subject == nil {
-		err = publicKeyVerify(key.cert.PublicKey, si, ss.digest)
-	} else if e := key.cert.CheckSignature(subject.cert.SignatureAlgorithm, subject.cert.RawTBSCertificate, subject.cert.Signature); e != nil {
-		err = e
+		err = publicKeyVerify(key.pub, si, ss.digest)
+	} else {
+		err = verifyCertBy(key.pub, subject.cert)
 	}
 	if err != nil {
 		return fmt.Errorf("cms: signature rejected by trusted key %q (%v): %w", key.cert.Subject.String(), unwrapMessage(err), unix.EKEYREJECTED)
@@ -363,66 +380,9 @@ func unwrapMessage(err error) string {
 	return s
 }
 
-// publicKeyVerify is public_key_verify_signature for a SignerInfo signature over digest,
-// returning the errno the kernel's crypto code would: EKEYREJECTED for an algorithm that does
-// not match the key or a digest mismatch, EBADMSG for a malformed signature, EINVAL for a
-// wrong RSA signature length or unsupported hash, ENOPKG for a key type the kernel lacks.
-func publicKeyVerify(pub crypto.PublicKey, si *signerInfo, digest []byte) error {
-	switch pub := pub.(type) {
-	case *rsa.PublicKey:
-		if si.pkeyAlgo != "rsa" {
-			return errno(unix.EKEYREJECTED, "signature algorithm %s does not match the RSA key", si.pkeyAlgo)
-		}
-		return verifyRSA(pub, si.digest.hash, digest, si.signature)
-	case *ecdsa.PublicKey:
-		if si.pkeyAlgo != "ecdsa" {
-			return errno(unix.EKEYREJECTED, "signature algorithm %s does not match the ECDSA key", si.pkeyAlgo)
-		}
-		switch si.digest.hash {
-		case crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_384, crypto.SHA3_512:
-		default:
-			return errno(unix.EINVAL, "digest %s not allowed with ECDSA", si.digest.name)
-		}
-		return verifyECDSA(pub, digest, si.signature)
-	}
-	return errno(unix.ENOPKG, "unsupported public key type %T", pub)
-}
-
-// verifyRSA is the kernel's RSASSA-PKCS1-v1_5 verification (crypto/rsassa-pkcs1.c).
-func verifyRSA(pub *rsa.PublicKey, h crypto.Hash, digest, sig []byte) error {
-	k := (pub.N.BitLen() + 7) / 8
-	if len(sig) != k {
-		return errno(unix.EINVAL, "RSA signature has %d bytes, key needs %d", len(sig), k)
-	}
-	s := new(big.Int).SetBytes(sig)
-	if s.Cmp(pub.N) >= 0 {
-		return errno(unix.EINVAL, "RSA signature representative out of range")
-	}
-	em := new(big.Int).Exp(s, big.NewInt(int64(pub.E)), pub.N).FillBytes(make([]byte, k))
-	prefix, err := digestInfoPrefix(h)
-	if err != nil {
-		return err
-	}
-	// EM = 00 01 FF..FF 00 DigestInfo, at least 8 bytes of FF.
-	if em[0] != 0 || em[1] != 1 {
-		return errno(unix.EBADMSG, "RSA signature: bad PKCS#1 v1.5 encoding")
-	}
-	pos := 2
-	for pos < k && em[pos] == 0xff {
-		pos++
-	}
-	if pos-2 < 8 || pos >= k || em[pos] != 0 {
-		return errno(unix.EBADMSG, "RSA signature: bad PKCS#1 v1.5 padding")
-	}
-	pos++
-	if len(prefix) > k-pos || !bytes.Equal(em[pos:pos+len(prefix)], prefix) {
-		return errno(unix.EBADMSG, "RSA signature: DigestInfo is not for %v", h)
-	}
-	pos += len(prefix)
-	if !bytes.Equal(em[pos:], digest) {
-		return errno(unix.EKEYREJECTED, "RSA signature does not match the digest")
-	}
-	return nil
+// publicKeyVerify is public_key_verify_signature for a SignerInfo signature over digest.
+func publicKeyVerify(pub *kernelPubKey, si *signerInfo, digest []byte) error {
+	return kernelVerify(pub, si.pkeyAlgo, signerEncoding(si.pkeyAlgo), si.digest.name, si.digest.hash, si.signature, digest)
 }
 
 // digestInfoPrefix returns the DER DigestInfo header (everything before the digest bytes).
@@ -447,23 +407,4 @@ func digestInfoPrefix(h crypto.Hash) ([]byte, error) {
 	})
 	full := b.BytesOrPanic()
 	return full[:len(full)-h.Size()], nil
-}
-
-// verifyECDSA checks an X9.62 DER ECDSA signature (crypto/ecdsa-x962.c, crypto/ecdsa.c).
-func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte) error {
-	s := cryptobyte.String(sig)
-	var seq cryptobyte.String
-	r, ss := new(big.Int), new(big.Int)
-	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() ||
-		!seq.ReadASN1Integer(r) || !seq.ReadASN1Integer(ss) || !seq.Empty() {
-		return errno(unix.EBADMSG, "ECDSA signature is not a DER SEQUENCE of two INTEGERs")
-	}
-	n := pub.Curve.Params().N
-	if r.Sign() <= 0 || ss.Sign() <= 0 || r.Cmp(n) >= 0 || ss.Cmp(n) >= 0 {
-		return errno(unix.EBADMSG, "ECDSA signature values out of range")
-	}
-	if !ecdsa.Verify(pub, digest, r, ss) {
-		return errno(unix.EKEYREJECTED, "ECDSA signature does not match the digest")
-	}
-	return nil
 }

@@ -3,40 +3,20 @@ package compat_test
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"testing"
-	"time"
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/testfix"
 )
 
-func p256Signer(b *testing.B) *compat.Signer {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench p256"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), SubjectKeyId: []byte{1, 2, 3}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &compat.Signer{Key: k, Cert: c}
-}
-
 // BenchmarkSign: parse the header, convert, sign and re-serialise one skeleton (from
 // legacy-v1, the migration's input), per scheme and key type.
 func BenchmarkSign(b *testing.B) {
 	src := testfix.Bytes(b, "legacy-v1")
-	signers := map[string]*compat.Signer{"rsa2048": testfix.Signer(b), "p256": p256Signer(b)}
+	signers := map[string]*compat.Signer{"rsa2048": testfix.Signer(b), "p256": testfix.P256Signer(b)}
 	for _, sc := range []compat.Scheme{compat.Legacy, compat.Chain, compat.Raw} {
 		st, _ := compat.Lookup(sc)
 		for _, kn := range []string{"rsa2048", "p256"} {
@@ -84,7 +64,7 @@ func BenchmarkBare(b *testing.B) {
 	raw := testfix.Artifact(b, "raw")
 	content := append(raw.Insn(), raw.Data()...)
 	rk := testfix.Signer(b).Key.(*rsa.PrivateKey)
-	ek := p256Signer(b).Key.(*ecdsa.PrivateKey)
+	ek := testfix.P256Signer(b).Key.(*ecdsa.PrivateKey)
 	b.Run("sign/rsa2048", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			h := sha256.Sum256(content)

@@ -3,18 +3,12 @@ package migrate_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/testfix"
@@ -181,7 +175,7 @@ func TestMigrateWrongTrustIsRefused(t *testing.T) {
 	src := tree(t, map[string]string{"x.skel.h": "legacy-v2"})
 	o := opts(t)
 	o.Out = t.TempDir()
-	o.Trust = []*x509.Certificate{otherCert(t)}
+	o.Trust = []*x509.Certificate{testfix.P256Signer(t).Cert}
 	sum, err := migrate.Run(context.Background(), []string{src}, o)
 	if err != nil {
 		t.Fatal(err)
@@ -189,24 +183,6 @@ func TestMigrateWrongTrustIsRefused(t *testing.T) {
 	if r := sum.Files[0]; r.Outcome != migrate.Refused || !strings.Contains(r.Reason, "ENOKEY") {
 		t.Fatalf("old signer not trusted: %s %q, want refused with ENOKEY", r.Outcome, r.Reason)
 	}
-}
-
-func otherCert(t *testing.T) *x509.Certificate {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "someone else"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), SubjectKeyId: []byte{1, 2, 3, 4}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func TestMigrateInPlaceKeepsBackup(t *testing.T) {

@@ -3,11 +3,18 @@
 package testfix
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha1"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/keys"
@@ -79,3 +86,30 @@ func Cert(tb testing.TB) *x509.Certificate {
 
 // Trust returns a trust set of the fixture certificate.
 func Trust(tb testing.TB) []*x509.Certificate { return []*x509.Certificate{Cert(tb)} }
+
+// P256Signer returns a fresh ECDSA P-256 key with a self-signed certificate that has a subject
+// key identifier: a signer nobody else trusts.
+func P256Signer(tb testing.TB) *compat.Signer {
+	tb.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	skid := sha1.Sum(pub)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bpfsig throwaway P-256"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), SubjectKeyId: skid[:],
+		KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &compat.Signer{Key: k, Cert: c}
+}

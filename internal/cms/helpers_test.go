@@ -5,11 +5,12 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/bpfsig/bpfsig/internal/keys"
 )
 
 const testdata = "../../testdata/"
@@ -67,28 +68,20 @@ func testKey(t testing.TB) crypto.Signer {
 
 func loadPEMKey(t testing.TB, path string) crypto.Signer {
 	t.Helper()
-	b, _ := pem.Decode(readFile(t, path))
-	if b == nil {
-		t.Fatalf("%s: no PEM block", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	k, err := keys.LoadSigner(path)
 	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatal(err)
 	}
-	return k.(crypto.Signer)
+	return k
 }
 
 func loadPEMCert(t testing.TB, path string) *x509.Certificate {
 	t.Helper()
-	b, _ := pem.Decode(readFile(t, path))
-	if b == nil {
-		t.Fatalf("%s: no PEM block", path)
+	certs, err := keys.LoadCertificates(path)
+	if err != nil || len(certs) != 1 {
+		t.Fatalf("%s: %v (%d certificates)", path, err, len(certs))
 	}
-	c, err := x509.ParseCertificate(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return certs[0]
 }
 
 // needOpenSSL returns the openssl binary or skips the test.

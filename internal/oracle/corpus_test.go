@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
-	"encoding/pem"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bpfsig/bpfsig/internal/cms"
+	"github.com/bpfsig/bpfsig/internal/keys"
 )
 
 // This file generates the differential corpus: signatures made with internal/cms over the
@@ -43,20 +43,15 @@ func readFixture(t testing.TB, elem ...string) []byte {
 
 func loadCorpusKey(t testing.TB, name, keyPath, certPath, wrong string) *corpusKey {
 	t.Helper()
-	blk, _ := pem.Decode(readFixture(t, keyPath))
-	if blk == nil {
-		t.Fatalf("%s: no PEM block", keyPath)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	k, err := keys.LoadSigner(keyPath)
 	if err != nil {
-		t.Fatalf("%s: %v", keyPath, err)
+		t.Fatal(err)
 	}
-	der := readFixture(t, certPath)
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("%s: %v", certPath, err)
+	certs, err := keys.LoadCertificates(certPath)
+	if err != nil || len(certs) != 1 {
+		t.Fatalf("%s: %v (%d certificates)", certPath, err, len(certs))
 	}
-	return &corpusKey{name: name, key: k.(crypto.Signer), cert: cert, der: der, wrong: wrong}
+	return &corpusKey{name: name, key: k, cert: certs[0], der: certs[0].Raw, wrong: wrong}
 }
 
 func corpusKeys(t testing.TB) map[string]*corpusKey {
@@ -100,17 +95,17 @@ var (
 	oidMD5              = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}
 	oidSHA1             = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
 	oidSHA512           = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
-	oidRSAEnc           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	oidRSAEnc           = cms.OIDRSAEncryption
 	oidMD5WithRSA       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 4}
 	oidSHA1WithRSA      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
-	oidSHA256WithRSAEnc = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	oidECDSASHA256      = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECDSASHA384      = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidIDData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidSignedDataOID    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	oidSMIMECapsAttr    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 15}
-	oidMessageDigestA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
-	oidContentTypeA     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
+	oidSHA256WithRSAEnc = cms.OIDSHA256WithRSAEncryption
+	oidECDSASHA256      = cms.OIDECDSAWithSHA256
+	oidECDSASHA384      = cms.OIDECDSAWithSHA384
+	oidIDData           = cms.OIDData
+	oidSignedDataOID    = cms.OIDSignedData
+	oidSMIMECapsAttr    = cms.OIDSMIMECapabilities
+	oidMessageDigestA   = cms.OIDMessageDigest
+	oidContentTypeA     = cms.OIDContentType
 )
 
 func oidNode(oid asn1.ObjectIdentifier) *derNode {

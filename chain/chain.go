@@ -21,9 +21,10 @@ import (
 	"fmt"
 
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/kmodel"
 	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/internal/skel"
 	"github.com/bpfsig/bpfsig/legacy"
-	"golang.org/x/sys/unix"
 )
 
 func init() { compat.Register(Strategy{}) }
@@ -68,63 +69,95 @@ func SkeletonRoot(insn, data []byte) [32]byte {
 // Strategy is the chain scheme. The zero value is ready to use.
 type Strategy struct{}
 
-// Scheme returns compat.Chain.
-func (Strategy) Scheme() compat.Scheme { return compat.Chain }
+// Info describes the chain scheme: the loader keeps a legacy check block (v1 or v2; by default
+// the input's own, else v1), the chain procedure (attr size 180).
+func (Strategy) Info() compat.Info {
+	return compat.Info{
+		Scheme:            compat.Chain,
+		Summary:           "posted 2025 series (never merged): signature over H(H(opts_insn) ‖ H(opts_data)), checked before the LSM hook",
+		Generations:       []compat.Generation{compat.V1, compat.V2},
+		DefaultGeneration: compat.NoGeneration,
+		Procedure:         "chain",
+		Order:             20,
+	}
+}
 
-// Sign converts a into a chain skeleton: the loader keeps (or gains) a check block of
-// opts.Generation — default the input's own generation, else v1, as the posted bpftool built on
-// the 6.18 generator — and the signature covers SkeletonRoot; one signature map, index 0.
-func (Strategy) Sign(a *compat.Artifact, s *compat.Signer, opts compat.SignOptions) (*compat.Artifact, error) {
-	gen := opts.Generation
-	if gen == loader.GenNone {
-		gen = a.Generation()
+// Detect claims a signed skeleton with opts_signature_maps lines.
+func (Strategy) Detect(a compat.Artifact) (compat.Claim, bool) {
+	maps, ok := a.SignatureMaps()
+	if !a.Signed() || !ok {
+		return compat.Claim{}, false
 	}
-	if gen == loader.GenNone {
-		gen = loader.GenV1
-	}
-	insn, _, err := compat.Rebuild(a, gen, gen == loader.GenV1 || opts.KeepHostOverrides)
+	return compat.Claim{Specificity: 20, Evidence: []string{fmt.Sprintf("opts_signature_maps lines list %d map(s) %v", len(maps), maps)}}, true
+}
+
+// Convert converts a into a chain skeleton: the loader keeps (or gains) a check block of
+// t.Generation — default the input's own generation, else v1, as the posted bpftool built on
+// the 6.18 generator — to be signed over SkeletonRoot; one signature map, index 0.
+func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOptions) (compat.Pending, error) {
+	d, err := skel.Of(a)
 	if err != nil {
 		return nil, err
 	}
-	root := SkeletonRoot(insn, a.Data())
-	return compat.Assemble(a, insn, root[:], s, []int32{0})
+	gen, err := skel.GenIn(t.Generation)
+	if err != nil {
+		return nil, err
+	}
+	if gen == loader.GenNone {
+		if c := d.Check(); c != nil {
+			gen = c.Gen
+		} else {
+			gen = loader.GenV1
+		}
+	}
+	l, ch, err := d.Rebuild(gen, gen == loader.GenV1 || opts.KeepHostOverrides)
+	if err != nil {
+		return nil, err
+	}
+	root := SkeletonRoot(l.Bytes(), d.Data())
+	t.Generation = skel.GenOut(gen)
+	return d.Pending(t, l, ch, root[:], []int32{0}), nil
 }
 
 // Verify judges a as a kernel with the posted chain series would, loaded with its procedure
 // (attr size 180, signature_maps from the header).
-func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
-	v := compat.NewVerdict(compat.Chain, a)
-	maps, _ := a.SignatureMaps()
-	if !a.Signed() || len(maps) == 0 {
-		if a.Signed() {
-			v.Note("signature_maps_size == 0: the chain kernel treats this load exactly as a legacy one")
+func (Strategy) Verify(a compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
+	d, err := skel.Of(a)
+	if err != nil {
+		return kmodel.Unreadable(compat.Chain, err)
+	}
+	v := kmodel.New(compat.Chain, d)
+	maps, _ := d.SignatureMaps()
+	if !d.Signed() || len(maps) == 0 {
+		if d.Signed() {
+			kmodel.Note(v, "signature_maps_size == 0: the chain kernel treats this load exactly as a legacy one")
 		}
-		return legacy.Judge(v, a, trust, cond)
+		return legacy.Judge(v, d, trust, cond)
 	}
 	for _, i := range maps {
 		// A light skeleton's fd_array holds one map, the metadata map.
 		if i != 0 {
-			return v.Reject(compat.StageAdmission, unix.EINVAL, fmt.Sprintf("signature_maps lists fd_array index %d; the skeleton's fd_array has 1 entry", i))
+			return kmodel.Reject(v, compat.StageAdmission, compat.EINVAL, fmt.Sprintf("signature_maps lists fd_array index %d; the skeleton's fd_array has 1 entry", i))
 		}
 	}
 	if cond.MapNotFrozen {
 		// The series hashes maps with the same map_get_hash that 6.18 restricts to frozen maps.
-		return v.Reject(compat.StageAdmission, unix.EPERM, "the kernel cannot hash an unfrozen signature map (EPERM)")
+		return kmodel.Reject(v, compat.StageAdmission, compat.EPERM, "the kernel cannot hash an unfrozen signature map (EPERM)")
 	}
-	exclusive, ok := compat.AdmitAndBind(v, a, "the hash chain root H(H(opts_insn) ‖ H(opts_data))", Strategy{}.SignedContent(a), trust, compat.LSMFull, cond)
+	exclusive, ok := kmodel.AdmitAndBind(v, d, "the hash chain root H(H(opts_insn) ‖ H(opts_data))", Strategy{}.SignedContent(d), trust, compat.LSMFull, cond)
 	if !ok {
 		return v
 	}
-	v.Note("the kernel computed map->sha itself while checking the chain")
-	if a.Check() == nil {
-		v.Note("the loader carries no check block; the chain already vouched for opts_data")
+	kmodel.Note(v, "the kernel computed map->sha itself while checking the chain")
+	if d.Check() == nil {
+		kmodel.Note(v, "the loader carries no check block; the chain already vouched for opts_data")
 	}
-	return compat.RunLoader(v, a, exclusive, true)
+	return kmodel.RunLoader(v, d, exclusive, true)
 }
 
 // SignedContent returns the 32-byte root over the skeleton's loader and its listed maps; with
 // no signature maps, opts_insn (the chain kernel then behaves as a legacy one).
-func (Strategy) SignedContent(a *compat.Artifact) []byte {
+func (Strategy) SignedContent(a compat.Artifact) []byte {
 	maps, _ := a.SignatureMaps()
 	if len(maps) == 0 {
 		return a.Insn()
@@ -133,12 +166,12 @@ func (Strategy) SignedContent(a *compat.Artifact) []byte {
 	for k := range maps {
 		hashes[k] = MapHash(a.Data())
 	}
-	root := Root(a.InsnHash(), hashes...)
+	root := Root(sha256.Sum256(a.Insn()), hashes...)
 	return root[:]
 }
 
 // Explain describes what the chain scheme checks for a.
-func (Strategy) Explain(a *compat.Artifact) []string {
+func (Strategy) Explain(a compat.Artifact) []string {
 	root := SkeletonRoot(a.Insn(), a.Data())
 	out := []string{
 		"signed content: root = H(H(opts_insn) ‖ h), h the hash chain over the listed maps (here the metadata map: H(opts_data padded to 8))",

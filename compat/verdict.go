@@ -1,13 +1,6 @@
 package compat
 
-import (
-	"encoding/json"
-	"fmt"
-
-	"github.com/bpfsig/bpfsig/internal/kerrno"
-	"github.com/bpfsig/bpfsig/internal/loader"
-	"golang.org/x/sys/unix"
-)
+import "encoding/json"
 
 // Stage is a point in a signed load at which a kernel can stop a skeleton, in the order a load
 // passes them.
@@ -53,7 +46,7 @@ const (
 type StageResult struct {
 	Stage  Stage
 	OK     bool
-	Errno  unix.Errno
+	Errno  Errno
 	Retval *int32
 	Detail string
 }
@@ -65,14 +58,14 @@ type Verdict struct {
 	Kernel Scheme
 	// Artifact is the scheme detected in the artifact's content.
 	Artifact   Scheme
-	Generation loader.Generation
+	Generation Generation
 	// Signed reports that the artifact carried a signature.
 	Signed  bool
 	Outcome Outcome
 	// Stage is the stage that rejected the load; empty when accepted.
 	Stage Stage
 	// Errno is the kernel's errno at the rejecting stage (0 for a run-stage rejection).
-	Errno unix.Errno
+	Errno Errno
 	// Retval is the loader's return value, when the loader ran.
 	Retval *int32
 	// LSM is what security_bpf_prog_load knew, LSMNotReached if the load stopped earlier.
@@ -82,6 +75,9 @@ type Verdict struct {
 	LSMAdmittedThenFailed bool
 	// Reason explains the outcome in one sentence.
 	Reason string
+	// Signer names the certificate a verified signature was made by ("skid:…" or
+	// "issuer:…, serial …"), "" when no signature verified.
+	Signer string
 	Stages []StageResult
 	// Unattested lists values that reach the kernel without being covered by the signature.
 	Unattested []string
@@ -92,60 +88,11 @@ type Verdict struct {
 	Notes       []string
 }
 
-// NewVerdict starts a verdict of kernel on a.
-func NewVerdict(kernel Scheme, a *Artifact) *Verdict {
-	d := Detect(a)
-	return &Verdict{Kernel: kernel, Artifact: d.Scheme, Generation: d.Generation, Signed: a.Signed()}
-}
-
 // OK reports whether the artifact was accepted with a signature: what `bpfsig verify` requires.
 func (v *Verdict) OK() bool { return v.Outcome == Accepted && v.Signed && len(v.Conformance) == 0 }
 
-// Pass records that stage accepted the load.
-func (v *Verdict) Pass(stage Stage, detail string) {
-	v.Stages = append(v.Stages, StageResult{Stage: stage, OK: true, Detail: detail})
-}
-
-// PassLSM records the LSM hook with what it could know.
-func (v *Verdict) PassLSM(k LSMKnowledge) {
-	v.LSM = k
-	v.Pass(StageLSM, "security_bpf_prog_load sees: "+string(k))
-}
-
-// Reject records that stage rejected the load with errno and ends the verdict.
-func (v *Verdict) Reject(stage Stage, errno unix.Errno, reason string) *Verdict {
-	v.Stages = append(v.Stages, StageResult{Stage: stage, Errno: errno, Detail: reason})
-	v.Outcome, v.Stage, v.Errno, v.Reason = Rejected, stage, errno, reason
-	v.LSMAdmittedThenFailed = v.LSM != LSMNotReached && (stage == StageVerifier || stage == StageRun)
-	return v
-}
-
-// RejectRun records that the loader ran and returned retval (non-zero) and ends the verdict.
-func (v *Verdict) RejectRun(retval int32, reason string) *Verdict {
-	r := retval
-	v.Retval = &r
-	v.Stages = append(v.Stages, StageResult{Stage: StageRun, Retval: &r, Detail: reason})
-	v.Outcome, v.Stage, v.Reason = Rejected, StageRun, reason
-	v.LSMAdmittedThenFailed = v.LSM != LSMNotReached
-	return v
-}
-
-// AcceptRun records that the loader ran and returned 0, and ends the verdict as accepted.
-func (v *Verdict) AcceptRun(detail, reason string) *Verdict {
-	var zero int32
-	v.Retval = &zero
-	v.Stages = append(v.Stages, StageResult{Stage: StageRun, OK: true, Retval: &zero, Detail: detail})
-	v.Outcome, v.Reason = Accepted, reason
-	return v
-}
-
-// Note adds a remark that does not change the outcome.
-func (v *Verdict) Note(format string, args ...any) {
-	v.Notes = append(v.Notes, fmt.Sprintf(format, args...))
-}
-
 // ErrnoName returns the errno's symbolic name, "" for none.
-func (v *Verdict) ErrnoName() string { return kerrno.NameOf(v.Errno) }
+func (v *Verdict) ErrnoName() string { return v.Errno.Name() }
 
 type stageJSON struct {
 	Stage  Stage  `json:"stage"`
@@ -170,6 +117,7 @@ type VerdictView struct {
 	LSM                   string      `json:"lsm"`
 	LSMAdmittedThenFailed bool        `json:"lsm_admitted_then_failed"`
 	Reason                string      `json:"reason"`
+	Signer                string      `json:"signer,omitempty"`
 	Stages                []stageJSON `json:"stages"`
 	Unattested            []string    `json:"unattested,omitempty"`
 	Conformance           []string    `json:"conformance,omitempty"`
@@ -184,11 +132,11 @@ func (v *Verdict) View() VerdictView {
 	j := VerdictView{
 		Kernel: v.Kernel, Artifact: v.Artifact, Generation: v.Generation.String(), Signed: v.Signed,
 		OK: v.OK(), Outcome: v.Outcome, Stage: v.Stage, Errno: v.ErrnoName(), Retval: v.Retval,
-		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason,
+		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason, Signer: v.Signer,
 		Unattested: v.Unattested, Conformance: v.Conformance, Notes: v.Notes, Stages: []stageJSON{},
 	}
 	for _, s := range v.Stages {
-		j.Stages = append(j.Stages, stageJSON{Stage: s.Stage, OK: s.OK, Errno: kerrno.NameOf(s.Errno), Retval: s.Retval, Detail: s.Detail})
+		j.Stages = append(j.Stages, stageJSON{Stage: s.Stage, OK: s.OK, Errno: s.Errno.Name(), Retval: s.Retval, Detail: s.Detail})
 	}
 	return j
 }

@@ -19,77 +19,117 @@ import (
 	"fmt"
 
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/kmodel"
 	"github.com/bpfsig/bpfsig/internal/loader"
-	"golang.org/x/sys/unix"
+	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
 func init() { compat.Register(Strategy{}) }
 
 // DefaultGeneration is the check block Sign inserts when none is asked for: the last one
 // upstream emitted before the check was dropped.
-const DefaultGeneration = loader.GenV2
+const DefaultGeneration = compat.V2
 
 // Strategy is the legacy scheme. The zero value is ready to use.
 type Strategy struct{}
 
-// Scheme returns compat.Legacy.
-func (Strategy) Scheme() compat.Scheme { return compat.Legacy }
-
-// Sign converts a into a legacy skeleton of opts.Generation (default v2) and signs opts_insn.
-// v2 drops the host-override blocks (as the hardened generator does) unless
-// opts.KeepHostOverrides; v1 keeps them, as every v1 generator did.
-func (Strategy) Sign(a *compat.Artifact, s *compat.Signer, opts compat.SignOptions) (*compat.Artifact, error) {
-	gen := opts.Generation
-	if gen == loader.GenNone {
-		gen = DefaultGeneration
+// Info describes the legacy scheme: generations v1 and v2 (default v2), the 6.18 procedure.
+func (Strategy) Info() compat.Info {
+	return compat.Info{
+		Scheme:            compat.Legacy,
+		Summary:           "Linux 6.18: opts_insn signed; the loader checks SHA-256(opts_data) itself when it runs",
+		Generations:       []compat.Generation{compat.V1, compat.V2},
+		DefaultGeneration: DefaultGeneration,
+		Compare:           []compat.Generation{compat.V1, compat.V2},
+		Procedure:         "6.18",
+		Order:             10,
 	}
-	insn, _, err := compat.Rebuild(a, gen, gen == loader.GenV1 || opts.KeepHostOverrides)
+}
+
+// Detect claims a signed skeleton whose loader carries a metadata check block.
+func (Strategy) Detect(a compat.Artifact) (compat.Claim, bool) {
+	d, err := skel.Of(a)
+	if err != nil || !d.Signed() {
+		return compat.Claim{}, false
+	}
+	c := d.Check()
+	if c == nil {
+		return compat.Claim{}, false
+	}
+	return compat.Claim{Specificity: 10, Evidence: []string{fmt.Sprintf("signed; loader has a %s metadata check block at slots %d..%d", c.Gen, c.Start, c.Start+c.Len-1)}}, true
+}
+
+// Convert converts a into a legacy skeleton of t.Generation (default v2), to be signed over
+// opts_insn. v2 drops the host-override blocks (as the hardened generator does) unless
+// opts.KeepHostOverrides; v1 keeps them, as every v1 generator did.
+func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOptions) (compat.Pending, error) {
+	d, err := skel.Of(a)
 	if err != nil {
 		return nil, err
 	}
-	return compat.Assemble(a, insn, insn, s, nil)
+	t.Scheme = compat.Legacy
+	if t.Generation == compat.NoGeneration {
+		t.Generation = DefaultGeneration
+	}
+	gen, err := skel.GenIn(t.Generation)
+	if err != nil {
+		return nil, err
+	}
+	l, ch, err := d.Rebuild(gen, gen == loader.GenV1 || opts.KeepHostOverrides)
+	if err != nil {
+		return nil, err
+	}
+	return d.Pending(t, l, ch, l.Bytes(), nil), nil
 }
 
 // Verify judges a as a 6.18 kernel does with libbpf's bpf_load_and_run.
-func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
-	return Judge(compat.NewVerdict(compat.Legacy, a), a, trust, cond)
+func (Strategy) Verify(a compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
+	d, err := skel.Of(a)
+	if err != nil {
+		return kmodel.Unreadable(compat.Legacy, err)
+	}
+	return Judge(kmodel.New(compat.Legacy, d), d, trust, cond)
 }
 
-// Judge runs the legacy kernel model on a, recording into v. The chain scheme uses it for
+// Judge runs the legacy kernel model on d, recording into v. The chain scheme uses it for
 // loads that list no signature maps, which its kernel treats exactly as legacy ones.
-func Judge(v *compat.Verdict, a *compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
+func Judge(v *compat.Verdict, d *skel.Doc, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
 	if cond.MapNotFrozen {
 		// libbpf's bpf_load_and_run requests the map's hash before the program load and gives
-		// up when that fails; 6.18 refuses to hash an unfrozen map (kernel.md).
-		return v.Reject(compat.StageSetup, unix.EPERM, "BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map: the load procedure stops before BPF_PROG_LOAD")
+		// up when that fails; 6.18 refuses to hash an unfrozen map (map_get_hash: EPERM).
+		return kmodel.Reject(v, compat.StageSetup, compat.EPERM, "BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map: the load procedure stops before BPF_PROG_LOAD")
 	}
-	exclusive, ok := compat.AdmitAndBind(v, a, "opts_insn", a.Insn(), trust, compat.LSMLoaderOnly, cond)
+	exclusive, ok := kmodel.AdmitAndBind(v, d, "opts_insn", d.Insn(), trust, compat.LSMLoaderOnly, cond)
 	if !ok {
 		return v
 	}
 	hashed := !cond.MapHashNotComputed
 	if !hashed {
-		v.Note("the load procedure skipped the hash request, so map->sha stays zero")
+		kmodel.Note(v, "the load procedure skipped the hash request, so map->sha stays zero")
 	}
-	if a.Check() == nil && a.Signed() {
+	if d.Check() == nil && d.Signed() {
 		v.Conformance = append(v.Conformance, "a legacy loader must carry a metadata check block; this one has none, so opts_data is vouched for by nothing")
 	}
-	return compat.RunLoader(v, a, exclusive, hashed)
+	return kmodel.RunLoader(v, d, exclusive, hashed)
 }
 
 // SignedContent returns opts_insn.
-func (Strategy) SignedContent(a *compat.Artifact) []byte { return a.Insn() }
+func (Strategy) SignedContent(a compat.Artifact) []byte { return a.Insn() }
 
 // Explain describes what the legacy scheme checks for a.
-func (Strategy) Explain(a *compat.Artifact) []string {
+func (Strategy) Explain(a compat.Artifact) []string {
 	out := []string{
 		"signed content: opts_insn only; SHA-256(opts_data) must be embedded in the loader's check block",
 		"admission (before the LSM hook): PKCS#7 signature over opts_insn; the LSM sees a verified loader, metadata not yet verified",
 		"verifier: the metadata map is exclusive to a program whose SHA-256 equals opts_excl_hash",
 		"run: the loader compares map->sha (filled by the hash request) with its embedded hash and returns -EINVAL on a mismatch",
 	}
-	if c := a.Check(); c != nil {
-		h := a.DataHash()
+	d, err := skel.Of(a)
+	if err != nil {
+		return append(out, err.Error())
+	}
+	if c := d.Check(); c != nil {
+		h := d.DataHash()
 		out = append(out, fmt.Sprintf("this loader: %s check, embedded hash %x, SHA-256(opts_data) %x, match %t", c.Gen, c.Hash[:], h[:], c.Hash == h))
 	} else {
 		out = append(out, "this loader has no check block: under the legacy scheme its metadata would be vouched for by nothing")

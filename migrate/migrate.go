@@ -16,7 +16,6 @@ package migrate
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,9 +26,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
-	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/policy"
 )
 
 // DefaultBackupSuffix is appended to a file's name for its backup under InPlace.
@@ -45,12 +45,13 @@ type Options struct {
 	BackupSuffix string
 	NoBackup     bool
 	// Signer signs the migrated skeletons.
-	Signer *compat.Signer
-	// Trust holds the old signer's certificates. Empty means the signer's own certificate.
-	Trust []*x509.Certificate
-	// Target is the scheme to migrate to when Policy does not decide (zero: raw).
+	Signer *bpfsig.Signer
+	// Trust holds the old signer's certificates. Nil means the signer's own certificate.
+	Trust *bpfsig.Trust
+	// Target is the scheme asked for explicitly (zero: none); Policy chooses per program. They
+	// combine as policy.Resolve says, the same rule as bpfsig sign's.
 	Target compat.Target
-	Policy *compat.Policy
+	Policy *policy.Policy
 	// KeepHostOverrides keeps the host-override blocks; their values stay outside the signature.
 	KeepHostOverrides bool
 	// DryRun writes nothing and reports what would happen.
@@ -212,11 +213,8 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if opts.BackupSuffix == "" {
 		opts.BackupSuffix = DefaultBackupSuffix
 	}
-	if opts.Target.Scheme == "" {
-		opts.Target.Scheme = compat.Raw
-	}
-	if len(opts.Trust) == 0 {
-		opts.Trust = []*x509.Certificate{opts.Signer.Cert}
+	if opts.Trust == nil {
+		opts.Trust = bpfsig.NewTrust(opts.Signer.Cert)
 	}
 	jobs, err := Plan(srcs, &opts)
 	if err != nil {
@@ -280,62 +278,81 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	return s, nil
 }
 
-// One migrates a single file.
+// One migrates a single file, in one pass: parse once; verify the old signature first (a
+// refused file is never signed); resolve the target; convert; compare with an existing target
+// (an up-to-date file is never signed); sign only when a file will be written.
 func One(j Job, opts *Options) *Result {
 	r := &Result{Source: j.Source, Target: j.Target, RemovedBlocks: []string{}, DryRun: opts.DryRun}
 	fail := func(o Outcome, format string, args ...any) *Result {
 		r.Outcome, r.Reason = o, fmt.Sprintf(format, args...)
+		r.Warnings = nil // a file that failed changed nothing
 		return r
 	}
-	src, err := os.ReadFile(j.Source)
+	sk, err := bpfsig.Open(j.Source)
 	if err != nil {
 		return fail(Failed, "%v", err)
 	}
-	a, err := compat.Parse(j.Source, src)
+	if err := sk.LoaderError(); err != nil {
+		return fail(Failed, "%v", err)
+	}
+	det, err := sk.Detection()
 	if err != nil {
 		return fail(Failed, "%v", err)
 	}
-	if a.LoaderErr != nil {
-		return fail(Failed, "%v", a.LoaderErr)
-	}
-	d := compat.Detect(a)
-	r.OldScheme, r.OldGeneration = string(d.Scheme), d.Generation.String()
-	if sig, err := a.Signature(); err == nil {
-		r.Signer = sig.SignerString()
-	}
-	target := opts.Target
-	if opts.Policy != nil {
-		if target, err = opts.Policy.Choose(j.Source, a.File.Name()); err != nil {
+	r.OldScheme, r.OldGeneration = string(det.Scheme), det.Generation.String()
+
+	// The old signature must hold before anything is signed.
+	if det.Scheme == compat.Unsigned {
+		if !opts.Force {
+			return fail(Refused, "not signed: nothing vouches for it (sign it with `bpfsig sign`, or --force)")
+		}
+		r.Forced = true
+		r.Warnings = append(r.Warnings, "FORCED: the input was not signed; it is signed now without any earlier signature vouching for it")
+	} else {
+		v, err := bpfsig.VerifyAs(sk, "", opts.Trust, compat.Conditions{})
+		if err != nil {
 			return fail(Failed, "%v", err)
 		}
+		r.Signer = v.Signer
+		if !v.OK() {
+			why := v.Reason
+			if len(v.Conformance) > 0 {
+				why = strings.Join(v.Conformance, "; ")
+			}
+			if !opts.Force {
+				return fail(Refused, "old %s signature does not verify (%s%s): %s", det.Scheme, v.Stage, errnoSuffix(v), why)
+			}
+			r.Forced = true
+			r.Warnings = append(r.Warnings, fmt.Sprintf("FORCED: old %s signature does not verify (%s): re-signed anyway", det.Scheme, why))
+		}
 	}
-	st, err := compat.Lookup(target.Scheme)
-	if err != nil {
-		return fail(Failed, "%v", err)
-	}
-	r.NewScheme = string(target.Scheme)
 
-	out, err := st.Sign(a, opts.Signer, compat.SignOptions{Generation: target.Generation, KeepHostOverrides: opts.KeepHostOverrides})
+	target, err := policy.Resolve(opts.Target, opts.Policy, j.Source, sk.Name())
 	if err != nil {
 		return fail(Failed, "%v", err)
 	}
-	r.NewGeneration = out.Generation().String()
-	result := out.File.Bytes()
+	p, err := bpfsig.Prepare(sk, target, bpfsig.KeepHostOverrides(opts.KeepHostOverrides))
+	if err != nil {
+		return fail(Failed, "%v", err)
+	}
+	target = p.Target()
+	r.NewScheme, r.NewGeneration = string(target.Scheme), target.Generation.String()
 
 	// A target that already holds the result is left alone: this is what makes re-running safe
 	// (and, in place, what recognises a file migrated by an earlier run).
 	if cur, err := os.ReadFile(j.Target); err == nil {
-		if bytes.Equal(cur, result) || equivalent(cur, j.Target, out, st, opts) {
+		if upToDate(cur, j.Target, p, opts) {
 			r.Outcome = UpToDate
 			if j.Target != j.Source {
 				r.Reason = "target already holds the migrated skeleton"
 			} else {
 				r.Reason = "already migrated"
 			}
+			r.Warnings = nil
 			return r
 		}
 		if j.Target != j.Source {
-			if _, err := compat.Parse(j.Target, cur); err != nil {
+			if _, err := bpfsig.Parse(j.Target, cur); err != nil {
 				return fail(Failed, "target %s exists and is not a light skeleton; not overwriting it", j.Target)
 			}
 		}
@@ -343,69 +360,49 @@ func One(j Job, opts *Options) *Result {
 		return fail(Failed, "%v", err)
 	}
 
-	// The old signature must hold before the re-signed skeleton is written.
-	switch {
-	case d.Scheme == compat.Unsigned:
-		if !opts.Force {
-			return fail(Refused, "not signed: nothing vouches for it (sign it with `bpfsig sign`, or --force)")
-		}
-		r.Forced = true
-		r.Warnings = append(r.Warnings, "FORCED: the input was not signed; it is signed now without any earlier signature vouching for it")
-	default:
-		old, err := compat.Lookup(d.Scheme)
-		if err != nil {
-			return fail(Failed, "%v", err)
-		}
-		v := old.Verify(a, opts.Trust, compat.Conditions{})
-		if !v.OK() {
-			why := v.Reason
-			if len(v.Conformance) > 0 {
-				why = strings.Join(v.Conformance, "; ")
-			}
-			if !opts.Force {
-				return fail(Refused, "old %s signature does not verify (%s%s): %s", d.Scheme, v.Stage, errnoSuffix(v), why)
-			}
-			r.Forced = true
-			r.Warnings = append(r.Warnings, fmt.Sprintf("FORCED: old %s signature does not verify (%s): re-signed anyway", d.Scheme, why))
-		}
-	}
-	describeChanges(r, a, out)
+	describeChanges(r, p.Changes())
 	if opts.DryRun {
 		r.Outcome = Migrated
 		r.Reason = "dry run: nothing written"
 		return r
 	}
+	out, err := p.Sign(opts.Signer)
+	if err != nil {
+		return fail(Failed, "%v", err)
+	}
 	if opts.InPlace && !opts.NoBackup {
 		r.Backup = j.Source + opts.BackupSuffix
-		if err := backup(r.Backup, src, j.Mode); err != nil {
+		if err := backup(r.Backup, sk.Bytes(), j.Mode); err != nil {
 			return fail(Failed, "%v", err)
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(j.Target), 0o755); err != nil {
 		return fail(Failed, "%v", err)
 	}
-	if err := atomicfile.WriteFile(j.Target, result, j.Mode); err != nil {
+	if err := atomicfile.WriteFile(j.Target, out.Bytes(), j.Mode); err != nil {
 		return fail(Failed, "%v", err)
 	}
 	r.Outcome = Migrated
 	return r
 }
 
-// equivalent reports whether the existing target cur is already a skeleton of the target scheme
-// and generation, for the same loader and metadata, verifying under the new signer: for ECDSA
-// signers, whose signatures differ at every signing, byte equality cannot tell.
-func equivalent(cur []byte, path string, want *compat.Artifact, st compat.Strategy, opts *Options) bool {
-	a, err := compat.Parse(path, cur)
-	if err != nil || a.LoaderErr != nil {
+// upToDate reports whether the existing target cur already is the migration's result: a
+// skeleton of the target scheme and generation with the converted loader and metadata, whose
+// signature verifies under the new signer. For ECDSA signers, whose signatures differ at every
+// signing, byte equality cannot tell; nothing here signs.
+func upToDate(cur []byte, path string, p *bpfsig.Prepared, opts *Options) bool {
+	sk, err := bpfsig.Parse(path, cur)
+	if err != nil || sk.LoaderError() != nil {
 		return false
 	}
-	if compat.Detect(a).Scheme != st.Scheme() || a.Generation() != want.Generation() {
+	t := p.Target()
+	if sk.Scheme() != t.Scheme || sk.Generation() != t.Generation {
 		return false
 	}
-	if !bytes.Equal(a.Insn(), want.Insn()) || !bytes.Equal(a.Data(), want.Data()) {
+	if !bytes.Equal(sk.Insn(), p.Insn()) || !bytes.Equal(sk.Data(), p.Data()) {
 		return false
 	}
-	return st.Verify(a, []*x509.Certificate{opts.Signer.Cert}, compat.Conditions{}).OK()
+	return bpfsig.Verify(sk, bpfsig.NewTrust(opts.Signer.Cert)).OK()
 }
 
 // backup writes the original next to the source, refusing to replace a different backup.
@@ -422,33 +419,16 @@ func backup(path string, orig []byte, mode fs.FileMode) error {
 }
 
 // describeChanges fills the removed blocks and the behaviour warnings.
-func describeChanges(r *Result, from, to *compat.Artifact) {
-	if g := from.Generation(); g != loader.GenNone && g != to.Generation() {
+func describeChanges(r *Result, ch bpfsig.Changes) {
+	if g := ch.RemovedCheck; g != compat.NoGeneration && g != ch.InsertedCheck {
 		r.RemovedBlocks = append(r.RemovedBlocks, "check "+g.String())
 	}
-	kept := map[string]int{}
-	if to.Loader != nil {
-		for _, b := range to.Loader.Overrides() {
-			kept[b.Kind.String()+" of map "+compat.OverrideMap(to, b)]++
-		}
-	}
-	var removed []string
-	if from.Loader != nil {
-		for _, b := range from.Loader.Overrides() {
-			k := b.Kind.String() + " of map " + compat.OverrideMap(from, b)
-			if kept[k] > 0 {
-				kept[k]--
-				r.KeptOverrides = append(r.KeptOverrides, k)
-				continue
-			}
-			removed = append(removed, k)
-		}
-	}
-	for _, k := range removed {
+	for _, k := range ch.RemovedOverrides {
 		r.RemovedBlocks = append(r.RemovedBlocks, "override: "+k)
 	}
-	if len(removed) > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("behaviour change: %d host-override block(s) removed (%s): values a program sets before load (skel->rodata, skel->bss, max_entries) are no longer applied; the signed values are", len(removed), strings.Join(removed, ", ")))
+	r.KeptOverrides = append(r.KeptOverrides, ch.KeptOverrides...)
+	if n := len(ch.RemovedOverrides); n > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("behaviour change: %d host-override block(s) removed (%s): values a program sets before load (skel->rodata, skel->bss, max_entries) are no longer applied; the signed values are", n, strings.Join(ch.RemovedOverrides, ", ")))
 	}
 	if len(r.KeptOverrides) > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("host-override blocks kept (%s): the values they let the host set are outside the signature", strings.Join(r.KeptOverrides, ", ")))

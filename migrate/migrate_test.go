@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/internal/testfix"
 	"github.com/bpfsig/bpfsig/migrate"
-
-	_ "github.com/bpfsig/bpfsig/chain"
-	_ "github.com/bpfsig/bpfsig/legacy"
-	_ "github.com/bpfsig/bpfsig/raw"
+	"github.com/bpfsig/bpfsig/policy"
 )
 
 // tree writes files (relative name → fixture name) under a new directory.
@@ -128,7 +124,7 @@ func TestMigrateRefusesTamperedAndGoesOn(t *testing.T) {
 	src := tree(t, map[string]string{"good.skel.h": "legacy-v2", "bad.skel.h": "legacy-v1", "plain.skel.h": "unsigned"})
 	// Flip one metadata byte of bad.skel.h: its loader's embedded hash no longer matches.
 	a := testfix.Artifact(t, "legacy-v1")
-	f := a.File.Clone()
+	f := a.File().Clone()
 	d := f.Data()
 	d[100] ^= 0x40
 	f.SetData(d)
@@ -175,7 +171,7 @@ func TestMigrateWrongTrustIsRefused(t *testing.T) {
 	src := tree(t, map[string]string{"x.skel.h": "legacy-v2"})
 	o := opts(t)
 	o.Out = t.TempDir()
-	o.Trust = []*x509.Certificate{testfix.P256Signer(t).Cert}
+	o.Trust = bpfsig.NewTrust(testfix.P256Signer(t).Cert)
 	sum, err := migrate.Run(context.Background(), []string{src}, o)
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +244,7 @@ func TestMigrateFailFast(t *testing.T) {
 
 func TestMigratePolicyAndKeepOverrides(t *testing.T) {
 	src := tree(t, map[string]string{"keep/x.skel.h": "legacy-v1", "other/y.skel.h": "legacy-v1"})
-	pol, err := compat.ParsePolicy("p.yaml", []byte("default:\n  scheme: raw\nrules:\n  - path: \"keep/*.skel.h\"\n    scheme: chain\n"))
+	pol, err := policy.ParsePolicy("p.yaml", []byte("default:\n  scheme: raw\nrules:\n  - path: \"keep/*.skel.h\"\n    scheme: chain\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,9 @@ import (
 	"crypto/x509"
 
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/kmodel"
 	"github.com/bpfsig/bpfsig/internal/loader"
-	"golang.org/x/sys/unix"
+	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
 func init() { compat.Register(Strategy{}) }
@@ -43,65 +44,93 @@ func Content(insn []byte, maps ...[]byte) []byte {
 // Strategy is the raw scheme. The zero value is ready to use.
 type Strategy struct{}
 
-// Scheme returns compat.Raw.
-func (Strategy) Scheme() compat.Scheme { return compat.Raw }
+// Info describes the raw scheme: no loader generations, the raw load procedure.
+func (Strategy) Info() compat.Info {
+	return compat.Info{
+		Scheme:    compat.Raw,
+		Summary:   "2026 upstream: one signature over opts_insn ‖ opts_data, verified at load time; the loader checks nothing",
+		Procedure: "raw",
+		Order:     30,
+	}
+}
 
-// Sign converts a into a raw skeleton: check block removed, host-override blocks removed
-// (unless opts.KeepHostOverrides), signature over opts_insn ‖ opts_data.
-func (Strategy) Sign(a *compat.Artifact, s *compat.Signer, opts compat.SignOptions) (*compat.Artifact, error) {
-	insn, _, err := compat.Rebuild(a, loader.GenNone, opts.KeepHostOverrides)
+// Detect claims any signed skeleton no more specific scheme claims: raw has no marker of its
+// own beyond a signature and a loader without a check block.
+func (Strategy) Detect(a compat.Artifact) (compat.Claim, bool) {
+	if !a.Signed() {
+		return compat.Claim{}, false
+	}
+	ev := []string{"signed; loader carries no metadata check block"}
+	if g := a.CheckGeneration(); g != compat.NoGeneration {
+		ev = []string{"signed; loader still carries a " + string(g) + " check block, but nothing more specific claims it"}
+	}
+	return compat.Claim{Specificity: 1, Evidence: ev}, true
+}
+
+// Convert converts a into a raw skeleton: check block removed, host-override blocks removed
+// (unless opts.KeepHostOverrides), to be signed over opts_insn ‖ opts_data.
+func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOptions) (compat.Pending, error) {
+	d, err := skel.Of(a)
 	if err != nil {
 		return nil, err
 	}
-	return compat.Assemble(a, insn, Content(insn, a.Data()), s, nil)
+	l, ch, err := d.Rebuild(loader.GenNone, opts.KeepHostOverrides)
+	if err != nil {
+		return nil, err
+	}
+	return d.Pending(compat.Target{Scheme: compat.Raw}, l, ch, Content(l.Bytes(), d.Data()), nil), nil
 }
 
 // Verify judges a as a kernel with raw-bytes load-time verification does, loaded with the
 // matching procedure (fd_array_cnt = 1, no hash request).
-func (Strategy) Verify(a *compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
-	v := compat.NewVerdict(compat.Raw, a)
-	if !compat.Admit(v, a, "opts_insn ‖ opts_data", Content(a.Insn(), a.Data()), trust, compat.LSMFull) {
+func (Strategy) Verify(a compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
+	d, err := skel.Of(a)
+	if err != nil {
+		return kmodel.Unreadable(compat.Raw, err)
+	}
+	v := kmodel.New(compat.Raw, d)
+	if !kmodel.Admit(v, d, "opts_insn ‖ opts_data", Content(d.Insn(), d.Data()), trust, compat.LSMFull) {
 		return v
 	}
-	if a.LoaderErr != nil {
-		return compat.Malformed(v, a)
+	if d.LoaderError() != nil {
+		return kmodel.Malformed(v, d)
 	}
-	compat.Overrides(v, a, cond)
-	if a.Signed() {
+	kmodel.Overrides(v, d, cond)
+	if d.Signed() {
 		switch {
 		case cond.MapNotExclusive:
-			return v.Reject(compat.StageVerifier, unix.EPERM, "a signed program's fd_array map must be exclusive")
+			return kmodel.Reject(v, compat.StageVerifier, compat.EPERM, "a signed program's fd_array map must be exclusive")
 		case cond.MapNotFrozen:
-			return v.Reject(compat.StageVerifier, unix.EPERM, "a signed program's fd_array map must be frozen")
+			return kmodel.Reject(v, compat.StageVerifier, compat.EPERM, "a signed program's fd_array map must be frozen")
 		}
 	}
-	exclusive, ok := compat.BindExclusive(v, a, cond)
+	exclusive, ok := kmodel.BindExclusive(v, d, cond)
 	if !ok {
 		return v
 	}
-	if c := a.Check(); c != nil {
+	if c := d.Check(); c != nil {
 		v.Conformance = append(v.Conformance, "a raw-scheme loader carries no check block; this one has a "+c.Gen.String()+" check, which fails without the hash request")
 	}
-	if a.Loader != nil && len(a.Loader.Overrides()) > 0 {
+	if d.HostOverrides() > 0 {
 		v.Conformance = append(v.Conformance, "a raw-scheme loader carries no host-override blocks; this one has some")
 	}
 	// The raw procedure never requests the map's hash.
-	return compat.RunLoader(v, a, exclusive, false)
+	return kmodel.RunLoader(v, d, exclusive, false)
 }
 
 // SignedContent returns opts_insn ‖ opts_data.
-func (Strategy) SignedContent(a *compat.Artifact) []byte { return Content(a.Insn(), a.Data()) }
+func (Strategy) SignedContent(a compat.Artifact) []byte { return Content(a.Insn(), a.Data()) }
 
 // Explain describes what the raw scheme checks for a.
-func (Strategy) Explain(a *compat.Artifact) []string {
+func (Strategy) Explain(a compat.Artifact) []string {
 	out := []string{
 		"signed content: opts_insn ‖ opts_data (raw bytes, fd_array order, no hashing)",
 		"admission (before the LSM hook): the kernel checks the signature over the loader and its metadata map; the LSM sees BPF_SIG_VERIFIED",
 		"verifier: every fd_array map must be exclusive and frozen (EPERM) and a plain array",
 		"run: the loader checks nothing itself",
 	}
-	if c := a.Check(); c != nil {
-		out = append(out, "this loader still has a "+c.Gen.String()+" check block: migrate it (the raw procedure never fills map->sha)")
+	if g := a.CheckGeneration(); g != compat.NoGeneration {
+		out = append(out, "this loader still has a "+string(g)+" check block: migrate it (the raw procedure never fills map->sha)")
 	}
 	return out
 }

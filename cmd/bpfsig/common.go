@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,9 +8,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
-	"github.com/bpfsig/bpfsig/internal/cms"
-	"github.com/bpfsig/bpfsig/internal/keys"
 )
 
 var (
@@ -21,66 +19,51 @@ var (
 	keyFlag     = &cli.StringFlag{Name: "key", Usage: "private key `FILE` (PEM or DER: PKCS#1, PKCS#8, SEC1)"}
 	signCert    = &cli.StringFlag{Name: "cert", Usage: "the signer's certificate `FILE`"}
 	signerID    = &cli.StringFlag{Name: "signer-id", Value: "skid", Usage: "signer identifier: skid (bpftool) or issuer-serial (sign-file)"}
+	p11Module   = &cli.StringFlag{Name: "pkcs11-module", Usage: "PKCS#11 module `PATH` for pkcs11: keys (or BPFSIG_PKCS11_MODULE)"}
 )
 
 // loadTrust reads the trust set from --cert and --keyring; at least one is required.
-func loadTrust(c *cli.Context, certName, dirName string) ([]*x509.Certificate, error) {
+func loadTrust(c *cli.Context, certName, dirName string) (*bpfsig.Trust, error) {
 	files, dirs := c.StringSlice(certName), c.StringSlice(dirName)
 	if len(files) == 0 && len(dirs) == 0 {
 		return nil, usage("a trust set is required: --%s FILE or --%s DIR", certName, dirName)
 	}
-	t, err := keys.LoadTrust(files, dirs)
+	t, err := bpfsig.LoadTrustFrom(files, dirs)
 	if err != nil {
 		return nil, failed("%v", err)
 	}
 	if len(t.Certs) == 0 {
 		return nil, failed("the trust set is empty (no certificate in %v %v)", files, dirs)
 	}
-	return t.Certs, nil
+	return t, nil
 }
 
 // loadSigner reads --key and --cert (names given) and checks they belong together.
-func loadSigner(c *cli.Context, keyName, certName string) (*compat.Signer, error) {
+func loadSigner(c *cli.Context, keyName, certName string) (*bpfsig.Signer, error) {
 	kp, cp := c.String(keyName), c.String(certName)
-	if kp == "" || cp == "" {
-		return nil, usage("signing needs --%s and --%s", keyName, certName)
+	if kp == "" {
+		return nil, usage("signing needs --%s (and --%s)", keyName, certName)
 	}
 	return loadSignerFrom(c, kp, cp)
 }
 
-// loadSignerFrom reads a key and certificate file and checks they belong together; the
-// --signer-id flag picks the CMS signer identifier.
-func loadSignerFrom(c *cli.Context, kp, cp string) (*compat.Signer, error) {
-	if kp == "" || cp == "" {
+// loadSignerFrom reads a key (file or key URI) and certificate and checks they belong
+// together; the --signer-id flag picks the CMS signer identifier.
+func loadSignerFrom(c *cli.Context, kp, cp string) (*bpfsig.Signer, error) {
+	if kp == "" {
 		return nil, usage("signing needs a key and a certificate")
 	}
-	if w, err := keys.CheckKeyFileMode(kp); err != nil {
-		return nil, failed("%v", err)
-	} else if w != "" {
-		logrus.Warn(w)
+	form, err := compat.ParseSignerIDForm(c.String("signer-id"))
+	if err != nil {
+		return nil, usage("--signer-id: %v", err)
 	}
-	k, err := keys.LoadSigner(kp)
+	opts := []bpfsig.SignerOption{bpfsig.WithSignerID(form), bpfsig.WithWarnings(func(w string) { logrus.Warn(w) })}
+	if m := c.String("pkcs11-module"); m != "" {
+		opts = append(opts, bpfsig.WithBackendOption("module-path", m))
+	}
+	s, err := bpfsig.LoadSigner(kp, cp, opts...)
 	if err != nil {
 		return nil, failed("%v", err)
-	}
-	certs, err := keys.LoadCertificates(cp)
-	if err != nil {
-		return nil, failed("%v", err)
-	}
-	if len(certs) == 0 {
-		return nil, failed("%s: no certificate", cp)
-	}
-	if err := keys.MatchKey(k, certs[0]); err != nil {
-		return nil, failed("%s and %s: %v", kp, cp, err)
-	}
-	s := &compat.Signer{Key: k, Cert: certs[0]}
-	switch c.String("signer-id") {
-	case "", "skid":
-		s.CMS.SignerID = cms.SubjectKeyID
-	case "issuer-serial":
-		s.CMS.SignerID = cms.IssuerSerial
-	default:
-		return nil, usage("--signer-id must be skid or issuer-serial")
 	}
 	return s, nil
 }

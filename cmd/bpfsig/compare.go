@@ -7,6 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bpfsig/bpfsig"
+	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
 )
 
@@ -18,14 +20,14 @@ func compareCommand() *cli.Command {
 		Flags: []cli.Flag{
 			certFlag, keyringFlag, jsonFlag,
 			&cli.StringFlag{Name: "tamper", Usage: "`all` or a comma-separated list of scenarios: sign under every scheme, tamper, judge"},
-			keyFlag, &cli.StringFlag{Name: "sign-cert", Usage: "with --tamper: the signer's certificate (defaults to --cert)"}, signerID,
+			keyFlag, &cli.StringFlag{Name: "sign-cert", Usage: "with --tamper: the signer's certificate (defaults to --cert)"}, signerID, p11Module,
 			&cli.BoolFlag{Name: "live", Usage: "add the running kernel's verdict where it can decide (needs root)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usage("compare: exactly one FILE")
 			}
-			a, err := compat.Open(c.Args().First())
+			a, err := bpfsig.Open(c.Args().First())
 			if err != nil {
 				return failed("%v", err)
 			}
@@ -36,7 +38,7 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			vs, err := compat.CompareAsIs(a, trust)
+			vs, err := compare.AsIs(a, trust)
 			if err != nil {
 				return failed("%v", err)
 			}
@@ -45,7 +47,7 @@ func compareCommand() *cli.Command {
 				live = liveAsIs(a)
 			}
 			if c.Bool("json") {
-				return writeJSON(c.App.Writer, map[string]any{"file": a.Path, "artifact_scheme": compat.Detect(a).Scheme, "kernels": vs, "live": live})
+				return writeJSON(c.App.Writer, map[string]any{"file": a.Path(), "artifact_scheme": a.Scheme(), "kernels": vs, "live": live})
 			}
 			printAsIs(c.App.Writer, a, vs, live)
 			return nil
@@ -53,7 +55,7 @@ func compareCommand() *cli.Command {
 	}
 }
 
-func compareTamper(c *cli.Context, a *compat.Artifact) error {
+func compareTamper(c *cli.Context, a *bpfsig.Skeleton) error {
 	certName := "sign-cert"
 	if c.String("sign-cert") == "" {
 		certName = "cert"
@@ -72,13 +74,13 @@ func compareTamper(c *cli.Context, a *compat.Artifact) error {
 	if err != nil {
 		return err
 	}
-	rows, err := compat.CompareTamper(a, s, scs, compat.Columns)
+	rows, err := compare.Tamper(a, s, scs, compare.Columns())
 	if err != nil {
 		return failed("%v", err)
 	}
 	var live []liveCell
 	if c.Bool("live") {
-		live, err = liveTamper(a, s, scs)
+		live, err = liveTamper(rows)
 		if err != nil {
 			return failed("%v", err)
 		}
@@ -100,16 +102,16 @@ func firstCert(c *cli.Context, name string) string {
 	return c.String(name)
 }
 
-func pickScenarios(spec string) ([]compat.Scenario, error) {
+func pickScenarios(spec string) ([]compare.Scenario, error) {
 	if spec == "all" {
-		return compat.Scenarios, nil
+		return compare.Scenarios, nil
 	}
-	var out []compat.Scenario
+	var out []compare.Scenario
 	for _, n := range strings.Split(spec, ",") {
-		sc, err := compat.LookupScenario(strings.TrimSpace(n))
+		sc, err := compare.LookupScenario(strings.TrimSpace(n))
 		if err != nil {
 			var names []string
-			for _, s := range compat.Scenarios {
+			for _, s := range compare.Scenarios {
 				names = append(names, s.Name)
 			}
 			return nil, usage("--tamper: %v (known: all, %s)", err, strings.Join(names, ", "))
@@ -120,7 +122,11 @@ func pickScenarios(spec string) ([]compat.Scenario, error) {
 }
 
 // cellText is a matrix cell in at most 18 columns.
-func cellText(v *compat.Verdict) string {
+func cellText(cell compare.Cell) string {
+	v := cell.Verdict
+	if v == nil {
+		return "n/a"
+	}
 	if v.Outcome == compat.Accepted {
 		s := "ok " + string(v.LSM)
 		if len(v.Unattested) > 0 {
@@ -147,11 +153,10 @@ func cellText(v *compat.Verdict) string {
 	return s
 }
 
-func printAsIs(w io.Writer, a *compat.Artifact, vs []*compat.Verdict, live *liveColumn) {
-	d := compat.Detect(a)
-	fprintf(w, "%s: %s skeleton", a.Path, d.Scheme)
-	if d.Generation.String() != "" {
-		fprintf(w, " (check %s)", d.Generation)
+func printAsIs(w io.Writer, a *bpfsig.Skeleton, vs []*compat.Verdict, live *liveColumn) {
+	fprintf(w, "%s: %s skeleton", a.Path(), a.Scheme())
+	if g := a.Generation(); g != compat.NoGeneration {
+		fprintf(w, " (check %s)", g)
 	}
 	fprintf(w, "\n\n%-8s %-9s %-10s %-13s %-12s %s\n", "kernel", "outcome", "stage", "errno/retval", "lsm", "reason")
 	for _, v := range vs {
@@ -176,19 +181,21 @@ func printAsIs(w io.Writer, a *compat.Artifact, vs []*compat.Verdict, live *live
 	}
 }
 
-func printTamper(w io.Writer, a *compat.Artifact, rows []compat.Row, live []liveCell) {
-	fprintf(w, "%s\nsigned under each scheme, tampered, judged by that scheme's kernel\n\n", a.Path)
+func printTamper(w io.Writer, a *bpfsig.Skeleton, rows []compare.Row, live []liveCell) {
+	fprintf(w, "%s\nsigned under each scheme, tampered, judged by that scheme's kernel\n\n", a.Path())
+	ncol := 0
 	fprintf(w, "%-28s", "scenario")
 	if len(rows) > 0 {
+		ncol = len(rows[0].Cells)
 		for _, cell := range rows[0].Cells {
 			fprintf(w, "%-18s", cell.Column.Name)
 		}
 	}
-	fprintf(w, "\n%s\n", strings.Repeat("-", 28+18*len(compat.Columns)))
+	fprintf(w, "\n%s\n", strings.Repeat("-", 28+18*ncol))
 	for _, r := range rows {
 		fprintf(w, "%-28s", r.Scenario.Name)
 		for _, cell := range r.Cells {
-			fprintf(w, "%-18s", cellText(cell.Verdict))
+			fprintf(w, "%-18s", cellText(cell))
 		}
 		fprintf(w, "\n")
 	}
@@ -196,6 +203,20 @@ func printTamper(w io.Writer, a *compat.Artifact, rows []compat.Row, live []live
 	fprintf(w, "+U: values the host set reach the kernel outside the signature\n")
 	fprintf(w, "adm/vrf/run: rejected at admission (before the LSM hook), verifier, or by the loader at run (retval)\n")
 	fprintf(w, "LSM!: an LSM admitted the program at security_bpf_prog_load, and a later stage rejected it\n")
+	var na []string
+	for _, r := range rows {
+		for _, cell := range r.Cells {
+			if cell.NotApplicable != "" {
+				na = append(na, fmt.Sprintf("%s/%s: %s", r.Scenario.Name, cell.Column.Name, cell.NotApplicable))
+			}
+		}
+	}
+	if len(na) > 0 {
+		fprintf(w, "n/a: the scenario does not apply to this skeleton:\n")
+		for _, n := range na {
+			fprintf(w, "  %s\n", n)
+		}
+	}
 	if len(live) > 0 {
 		fprintf(w, "\nlive kernel (%s):\n", liveMode(live))
 		for _, l := range live {
@@ -232,11 +253,12 @@ func agreeWord(l liveCell) string {
 
 type cellJSON struct {
 	Column string `json:"column"`
-	compat.VerdictView
-	Live *liveCell `json:"live,omitempty"`
+	*compat.VerdictView
+	NotApplicable string    `json:"not_applicable,omitempty"`
+	Live          *liveCell `json:"live,omitempty"`
 }
 
-func tamperJSON(rows []compat.Row, live []liveCell) map[string]any {
+func tamperJSON(rows []compare.Row, live []liveCell) map[string]any {
 	type scen struct {
 		Name    string     `json:"name"`
 		Doc     string     `json:"doc"`
@@ -246,7 +268,11 @@ func tamperJSON(rows []compat.Row, live []liveCell) map[string]any {
 	for _, r := range rows {
 		s := scen{Name: r.Scenario.Name, Doc: r.Scenario.Doc}
 		for _, cell := range r.Cells {
-			cj := cellJSON{Column: cell.Column.Name, VerdictView: cell.Verdict.View()}
+			cj := cellJSON{Column: cell.Column.Name, NotApplicable: cell.NotApplicable}
+			if cell.Verdict != nil {
+				view := cell.Verdict.View()
+				cj.VerdictView = &view
+			}
 			for i := range live {
 				if live[i].Scenario == r.Scenario.Name && live[i].Column == cell.Column.Name {
 					cj.Live = &live[i]

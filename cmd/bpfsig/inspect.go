@@ -7,38 +7,47 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig"
+	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "describe light skeletons: scheme, check block, overrides, hashes, signer",
-		ArgsUsage: "FILE...",
-		Flags:     []cli.Flag{jsonFlag, &cli.BoolFlag{Name: "disasm", Usage: "print the loader with its check and override blocks marked"}},
+		ArgsUsage: "FILE|DIR...",
+		Flags:     []cli.Flag{jsonFlag, jobsFlag, &cli.BoolFlag{Name: "disasm", Usage: "print the loader with its check and override blocks marked"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return usage("inspect: no FILE given")
 			}
-			var reports []*compat.Report
-			failures := 0
-			for _, p := range c.Args().Slice() {
-				a, err := compat.Open(p)
+			paths, err := expandArgs(c.Args().Slice())
+			if err != nil {
+				return failed("%v", err)
+			}
+			reports := make([]*bpfsig.Report, len(paths))
+			sks := make([]*bpfsig.Skeleton, len(paths))
+			parallel(len(paths), c.Int("jobs"), func(i int) {
+				sk, err := bpfsig.Open(paths[i])
 				if err != nil {
-					failures++
-					reports = append(reports, &compat.Report{File: p, Error: err.Error(), OverrideBlocks: []compat.Override{}})
-					continue
+					reports[i] = &bpfsig.Report{File: paths[i], Error: err.Error(), OverrideBlocks: []bpfsig.Override{}}
+					return
 				}
-				r := compat.Inspect(a)
+				sks[i], reports[i] = sk, sk.Inspect()
+			})
+			failures := 0
+			for i, r := range reports {
 				if r.Error != "" {
 					failures++
 				}
-				reports = append(reports, r)
-				if !c.Bool("json") {
-					printReport(c.App.Writer, r)
-					if c.Bool("disasm") && a.Loader != nil {
-						if err := a.Loader.Disasm(c.App.Writer); err != nil {
-							return failed("%s: %v", p, err)
+				if c.Bool("json") {
+					continue
+				}
+				printReport(c.App.Writer, r)
+				if c.Bool("disasm") && sks[i] != nil {
+					if d, _ := skel.Of(sks[i].Artifact()); d != nil && d.Loader() != nil {
+						if err := d.Loader().Disasm(c.App.Writer); err != nil {
+							return failed("%s: %v", paths[i], err)
 						}
 					}
 				}
@@ -62,7 +71,7 @@ func inspectCommand() *cli.Command {
 	}
 }
 
-func printReport(w io.Writer, r *compat.Report) {
+func printReport(w io.Writer, r *bpfsig.Report) {
 	fprintf(w, "%s\n", r.File)
 	fprintf(w, "  name:           %s\n", r.Name)
 	fprintf(w, "  scheme:         %s", r.Scheme)
@@ -72,6 +81,9 @@ func printReport(w io.Writer, r *compat.Report) {
 	fprintf(w, "\n")
 	for _, e := range r.Evidence {
 		fprintf(w, "    evidence:     %s\n", e)
+	}
+	if r.Status != "" {
+		fprintf(w, "  status:         %s\n", r.Status)
 	}
 	fprintf(w, "  loader:         %d bytes, %d slots, sha256 %s\n", r.InsnBytes, r.InsnSlots, r.InsnSHA256)
 	fprintf(w, "  metadata:       %d bytes, sha256 %s\n", r.DataBytes, r.DataSHA256)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfsig/bpfsig"
+	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/bpfsys"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
@@ -77,12 +78,12 @@ func loadCommand() *cli.Command {
 			if c.IsSet("keyring-id") && c.IsSet("cert") {
 				return usage("load: give at most one of --keyring-id and --cert")
 			}
-			a, err := compat.Open(c.Args().First())
+			a, err := bpfsig.Open(c.Args().First())
 			if err != nil {
 				return failed("%v", err)
 			}
-			if a.LoaderErr != nil {
-				return failed("%v", a.LoaderErr)
+			if err := a.LoaderError(); err != nil {
+				return failed("%v", err)
 			}
 			out, err := loadOne(c, a)
 			if err != nil {
@@ -103,19 +104,13 @@ func loadCommand() *cli.Command {
 	}
 }
 
-func loadOne(c *cli.Context, a *compat.Artifact) (*loadJSON, error) {
-	d := compat.Detect(a)
-	scheme := d.Scheme
-	if scheme == compat.Unsigned {
-		// An unsigned skeleton is loaded the way its generator's host code does: libbpf's
-		// legacy-era procedure for loaders with a check or overrides.
-		scheme = compat.Legacy
-	}
+func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
+	scheme := live.HostScheme(a.Scheme())
 	mode := live.Signed
 	if c.Bool("unsigned") || !a.Signed() {
 		mode = live.Unsigned
 	}
-	out := &loadJSON{File: a.Path, Scheme: d.Scheme, Mode: mode, Stages: []loadStageJSON{}, Created: []bpfsys.Object{}}
+	out := &loadJSON{File: a.Path(), Scheme: a.Scheme(), Mode: mode, Stages: []loadStageJSON{}, Created: []bpfsys.Object{}}
 	if mode == live.Unsigned {
 		out.Notes = append(out.Notes, "unsigned load: the kernel checked no signature")
 	}
@@ -137,16 +132,16 @@ func loadOne(c *cli.Context, a *compat.Artifact) (*loadJSON, error) {
 		keyringID = kr.ID
 	}
 	out.Keyring = keyringID
-	spec, err := live.Spec(a, scheme, compat.Conditions{}, mode, keyringID)
+	spec, err := live.Spec(a.Artifact(), scheme, compat.Conditions{}, mode, keyringID)
 	if err != nil {
 		return nil, failed("%v", err)
 	}
 	res, err := bpfsys.Load(spec)
 	if err != nil {
-		return nil, failed("%s: %v", a.Path, err)
+		return nil, failed("%s: %v", a.Path(), err)
 	}
 	cell := live.Classify(mode, res)
-	out.OK, out.Errno, out.Retval, out.Created, out.Closed = res.OK, kerrno.NameOf(res.Errno), res.Retval, res.Created, res.ClosedFDs
+	out.OK, out.Errno, out.Retval, out.Created, out.Closed = res.OK, kerrno.NameOf(compat.Errno(res.Errno)), res.Retval, res.Created, res.ClosedFDs
 	if !res.OK {
 		out.Stage = cell.Stage
 	}
@@ -157,7 +152,7 @@ func loadOne(c *cli.Context, a *compat.Artifact) (*loadJSON, error) {
 		if s.Skipped {
 			continue
 		}
-		out.Stages = append(out.Stages, loadStageJSON{Stage: s.Stage, Errno: kerrno.NameOf(s.Errno), Retval: s.Retval, Log: s.Log})
+		out.Stages = append(out.Stages, loadStageJSON{Stage: s.Stage, Errno: kerrno.NameOf(compat.Errno(s.Errno)), Retval: s.Retval, Log: s.Log})
 	}
 	if mode == live.Signed && res.Errno == unix.EOPNOTSUPP {
 		out.Notes = append(out.Notes, "the kernel cannot verify signatures: built without CONFIG_SYSTEM_DATA_VERIFICATION (signed BPF_PROG_LOAD answers EOPNOTSUPP); use --unsigned to exercise the rest of the load path")
@@ -231,22 +226,19 @@ type liveColumn struct {
 	Cell    *live.Cell `json:"result,omitempty"`
 }
 
-func liveAsIs(a *compat.Artifact) *liveColumn {
+func liveAsIs(a *bpfsig.Skeleton) *liveColumn {
 	k := live.Detect()
 	col := &liveColumn{Kernel: k.Probe.Kernel}
 	if !k.Usable {
 		col.Summary = "not decided: bpf(2) with syscall programs and exclusive maps is not usable here"
 		return col
 	}
-	scheme := compat.Detect(a).Scheme
-	if scheme == compat.Unsigned {
-		scheme = compat.Legacy
-	}
+	scheme := live.HostScheme(a.Scheme())
 	mode := live.Unsigned
 	if k.CanVerify && a.Signed() {
 		mode = live.Signed
 	}
-	spec, err := live.Spec(a, scheme, compat.Conditions{}, mode, 0)
+	spec, err := live.Spec(a.Artifact(), scheme, compat.Conditions{}, mode, 0)
 	if err != nil {
 		col.Summary = err.Error()
 		return col
@@ -268,28 +260,21 @@ func liveAsIs(a *compat.Artifact) *liveColumn {
 // liveCell is one decided (or undecided) tamper case on the running kernel.
 type liveCell = live.Decision
 
-func liveTamper(a *compat.Artifact, s *compat.Signer, scs []compat.Scenario) ([]liveCell, error) {
+// liveTamper puts every case of the tamper matrix that the running kernel can decide in front
+// of it: the same signed and tampered skeletons the model judged.
+func liveTamper(rows []compare.Row) ([]liveCell, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("--live needs root (CAP_BPF, CAP_PERFMON)")
 	}
 	k := live.Detect()
-	signed, err := compat.SignAll(a, s, compat.Columns)
-	if err != nil {
-		return nil, err
-	}
-	trust := []*x509.Certificate{s.Cert}
 	var out []liveCell
-	for _, sc := range scs {
-		for _, col := range compat.Columns {
-			cs, err := compat.Prepare(signed, col, sc, trust)
-			if err != nil {
-				return nil, err
+	for _, r := range rows {
+		for _, cell := range r.Cells {
+			if cell.Verdict == nil {
+				out = append(out, liveCell{Scenario: r.Scenario.Name, Column: cell.Column.Name, Why: "does not apply: " + cell.NotApplicable})
+				continue
 			}
-			model, err := cs.Judge()
-			if err != nil {
-				return nil, err
-			}
-			d, err := live.Decide(k, sc.Name, col.Name, cs, model)
+			d, err := live.Decide(k, r.Scenario.Name, cell.Column.Name, cell.Case, cell.Verdict)
 			if err != nil {
 				return nil, err
 			}

@@ -80,7 +80,7 @@ func TestMigrateKilledMidRun(t *testing.T) {
 			t.Logf("the run finished before the kill at %v", delay)
 		}
 		// Re-running finishes the job and recognises what is done.
-		code, stdout, errs := bpfsig(t, "migrate", src, "--out", out, "--key", key, "--cert", cert)
+		code, stdout, errs := runCLI(t, "migrate", src, "--out", out, "--key", key, "--cert", cert)
 		if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d migrated, %d up to date", absent, complete)) {
 			t.Fatalf("re-run after the kill: exit %d, %s %s", code, lastLine(stdout), errs)
 		}

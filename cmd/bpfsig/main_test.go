@@ -11,8 +11,8 @@ import (
 	"github.com/bpfsig/bpfsig/internal/testfix"
 )
 
-// bpfsig runs the command in-process and returns its exit code, stdout and stderr.
-func bpfsig(t *testing.T, args ...string) (int, string, string) {
+// runCLI runs the command in-process and returns its exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(append([]string{"bpfsig"}, args...), &out, &errb)
@@ -27,7 +27,7 @@ var (
 func fx(name string) string { return testfix.SkelPath(name) }
 
 func TestInspectJSON(t *testing.T) {
-	code, out, errs := bpfsig(t, "inspect", "--json", fx("unsigned"), fx("legacy-v1"), fx("legacy-v2"), fx("raw"), fx("chain"))
+	code, out, errs := runCLI(t, "inspect", "--json", fx("unsigned"), fx("legacy-v1"), fx("legacy-v2"), fx("raw"), fx("chain"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -62,7 +62,7 @@ func TestInspectJSON(t *testing.T) {
 }
 
 func TestInspectDisasmMarksBlocks(t *testing.T) {
-	code, out, _ := bpfsig(t, "inspect", "--disasm", fx("legacy-v1"))
+	code, out, _ := runCLI(t, "inspect", "--disasm", fx("legacy-v1"))
 	if code != 0 || !strings.Contains(out, "check v1 begin") || !strings.Contains(out, "max_entries") {
 		t.Fatalf("exit %d; disassembly lacks block markers:\n%s", code, out)
 	}
@@ -82,12 +82,12 @@ func TestVerify(t *testing.T) {
 		{"scheme mismatch", []string{"--scheme", "raw", fx("legacy-v2")}, 1, "", "", 0},
 	}
 	for _, tt := range tests {
-		code, out, errs := bpfsig(t, append([]string{"verify", "--json", "--cert", cert}, tt.args...)...)
+		code, out, errs := runCLI(t, append([]string{"verify", "--json", "--cert", cert}, tt.args...)...)
 		if code != tt.code {
 			t.Errorf("%s: exit %d, want %d (%s%s)", tt.name, code, tt.code, out, errs)
 		}
 	}
-	code, _, errs := bpfsig(t, "verify", fx("raw"))
+	code, _, errs := runCLI(t, "verify", fx("raw"))
 	if code != 2 || !strings.Contains(errs, "trust set") {
 		t.Errorf("no trust: exit %d %q, want 2 and a usage message", code, errs)
 	}
@@ -96,7 +96,7 @@ func TestVerify(t *testing.T) {
 // tampered writes a copy of fixture name with f applied to its blobs.
 func tampered(t *testing.T, name string, f func(insn, data, sig []byte) ([]byte, []byte, []byte)) string {
 	a := testfix.Artifact(t, name)
-	nf := a.File.Clone()
+	nf := a.File().Clone()
 	insn, data, sig := f(a.Insn(), a.Data(), a.Sig())
 	nf.SetInsn(insn)
 	nf.SetData(data)
@@ -132,7 +132,7 @@ func TestVerifyTampered(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p := tampered(t, tt.fixture, tt.f)
-		code, out, errs := bpfsig(t, "verify", "--json", "--cert", cert, p)
+		code, out, errs := runCLI(t, "verify", "--json", "--cert", cert, p)
 		var rs []res
 		if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 1 {
 			t.Fatalf("%s: %v %q %q", tt.name, err, out, errs)
@@ -145,7 +145,7 @@ func TestVerifyTampered(t *testing.T) {
 	// An unknown signer: the keyring holds another certificate.
 	other := filepath.Join(t.TempDir(), "other.pem")
 	writeOtherCert(t, other)
-	code, out, _ := bpfsig(t, "verify", "--json", "--cert", other, fx("legacy-v2"))
+	code, out, _ := runCLI(t, "verify", "--json", "--cert", other, fx("legacy-v2"))
 	if code != 1 || !strings.Contains(out, `"errno": "ENOKEY"`) {
 		t.Errorf("unknown signer: exit %d %s", code, out)
 	}
@@ -159,7 +159,7 @@ func TestVerifyBadInputFailsClosed(t *testing.T) {
 	garbage := filepath.Join(dir, "garbage.skel.h")
 	os.WriteFile(garbage, []byte("#include <stdio.h>\nint main(void) { return 0; }\n"), 0o644)
 	for _, p := range []string{trunc, garbage, filepath.Join(dir, "missing.skel.h")} {
-		code, out, errs := bpfsig(t, "verify", "--cert", cert, p)
+		code, out, errs := runCLI(t, "verify", "--cert", cert, p)
 		if code != 1 || !strings.Contains(out+errs, p) {
 			t.Errorf("%s: exit %d, output does not name the file: %q %q", p, code, out, errs)
 		}
@@ -182,7 +182,7 @@ func TestSignByteIdentityCLI(t *testing.T) {
 	for _, tt := range tests {
 		out := filepath.Join(t.TempDir(), "out.skel.h")
 		args := append([]string{"sign", "--key", key, "--cert", cert, "-o", out}, tt.args...)
-		code, _, errs := bpfsig(t, append(args, fx(tt.from))...)
+		code, _, errs := runCLI(t, append(args, fx(tt.from))...)
 		if code != 0 {
 			t.Fatalf("%s %v: exit %d: %s", tt.from, tt.args, code, errs)
 		}
@@ -201,14 +201,14 @@ func TestSignUsageErrors(t *testing.T) {
 		{"sign", "--scheme", "hornet", "--key", key, "--cert", cert, "-o", "x", fx("unsigned")},
 		{"sign", "--bogus-flag", fx("unsigned")},
 	} {
-		if code, _, _ := bpfsig(t, args...); code != 2 {
+		if code, _, _ := runCLI(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 	}
 }
 
 func TestCompareTamperJSON(t *testing.T) {
-	code, out, errs := bpfsig(t, "compare", "--tamper", "all", "--key", key, "--cert", cert, "--json", fx("unsigned"))
+	code, out, errs := runCLI(t, "compare", "--tamper", "all", "--key", key, "--cert", cert, "--json", fx("unsigned"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -235,7 +235,7 @@ func TestCompareTamperJSON(t *testing.T) {
 }
 
 func TestCompareTextFitsIn100Columns(t *testing.T) {
-	code, out, _ := bpfsig(t, "compare", "--tamper", "all", "--key", key, "--cert", cert, fx("legacy-v1"))
+	code, out, _ := runCLI(t, "compare", "--tamper", "all", "--key", key, "--cert", cert, fx("legacy-v1"))
 	if code != 0 {
 		t.Fatal(code)
 	}
@@ -253,7 +253,7 @@ func TestMigrateCLI(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "new")
 	report := filepath.Join(t.TempDir(), "report.json")
-	code, stdout, errs := bpfsig(t, "migrate", src, "--out", out, "--key", key, "--cert", cert, "--trust", cert, "--report", report)
+	code, stdout, errs := runCLI(t, "migrate", src, "--out", out, "--key", key, "--cert", cert, "--trust", cert, "--report", report)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, stdout, errs)
 	}
@@ -272,7 +272,7 @@ func TestMigrateCLI(t *testing.T) {
 			t.Errorf("report lacks %q", k)
 		}
 	}
-	code, stdout, _ = bpfsig(t, "migrate", src, "--out", out, "--key", key, "--cert", cert)
+	code, stdout, _ = runCLI(t, "migrate", src, "--out", out, "--key", key, "--cert", cert)
 	if code != 0 || !strings.Contains(stdout, "0 migrated, 2 up to date") {
 		t.Errorf("second run: exit %d %s", code, stdout)
 	}

@@ -12,9 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
-	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
-	"github.com/bpfsig/bpfsig/internal/loader"
 	"github.com/bpfsig/bpfsig/migrate"
 )
 
@@ -27,10 +25,10 @@ func migrateCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "mirror the sources into `DIR`"},
 			&cli.BoolFlag{Name: "in-place", Usage: "replace the sources, keeping a backup"},
 			&cli.StringFlag{Name: "backup-suffix", Value: migrate.DefaultBackupSuffix, Usage: "backup name suffix for --in-place; empty: no backup"},
-			keyFlag, signCert, signerID,
+			keyFlag, signCert, signerID, p11Module,
 			&cli.StringSliceFlag{Name: "trust", Usage: "old signer's certificate `FILE` (repeatable; default: the signing certificate)"},
 			&cli.StringSliceFlag{Name: "trust-keyring", Usage: "directory of old signers' certificates"},
-			&cli.StringFlag{Name: "scheme", Value: "raw", Usage: "target scheme: raw|chain|legacy"},
+			&cli.StringFlag{Name: "scheme", Usage: "target scheme (default: from --policy, else raw)"},
 			&cli.StringFlag{Name: "generation", Usage: "check generation for legacy/chain targets: v1|v2"},
 			&cli.StringFlag{Name: "policy", Usage: "policy `FILE` choosing the target per program"},
 			&cli.BoolFlag{Name: "keep-host-overrides", Usage: "keep host-override blocks (their values stay outside the signature)"},
@@ -48,11 +46,16 @@ func migrateCommand() *cli.Command {
 			if (c.String("out") == "") == !c.Bool("in-place") {
 				return usage("migrate: give exactly one of --out DIR and --in-place")
 			}
+			explicit, pol, err := targetFlags(c)
+			if err != nil {
+				return err
+			}
 			s, err := loadSigner(c, "key", "cert")
 			if err != nil {
 				return err
 			}
 			opts := migrate.Options{
+				Target: explicit, Policy: pol,
 				Out: c.String("out"), InPlace: c.Bool("in-place"), BackupSuffix: c.String("backup-suffix"),
 				NoBackup: c.IsSet("backup-suffix") && c.String("backup-suffix") == "",
 				Signer:   s, KeepHostOverrides: c.Bool("keep-host-overrides"), DryRun: c.Bool("dry-run"),
@@ -64,20 +67,6 @@ func migrateCommand() *cli.Command {
 				}
 			} else {
 				logrus.Info("no --trust given: old signatures are verified against the signing certificate")
-			}
-			opts.Target.Scheme = compat.Scheme(c.String("scheme"))
-			if _, err := compat.Lookup(opts.Target.Scheme); err != nil {
-				return usage("--scheme: %v", err)
-			}
-			if g := c.String("generation"); g != "" {
-				if opts.Target.Generation, err = loader.ParseGeneration(g); err != nil {
-					return usage("--generation: %v", err)
-				}
-			}
-			if p := c.String("policy"); p != "" {
-				if opts.Policy, err = compat.LoadPolicy(p); err != nil {
-					return usage("%v", err)
-				}
 			}
 			if opts.Force {
 				logrus.Warn("--force: skeletons whose old signature does not verify will be re-signed anyway")

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/oracle"
@@ -45,7 +45,7 @@ func oracleCommand() *cli.Command {
 					if !r.OK() {
 						bad++
 					}
-					js = append(js, rowJSON{r.Vector, orOK(kerrno.NameOf(r.Want)), orOK(kerrno.NameOf(r.Got)), r.OK()})
+					js = append(js, rowJSON{r.Vector, orOK(kerrno.NameOf(compat.Errno(r.Want))), orOK(kerrno.NameOf(compat.Errno(r.Got))), r.OK()})
 				}
 				if c.Bool("json") {
 					if err := writeJSON(c.App.Writer, map[string]any{"rows": js, "cases": st.Cases, "seconds": st.Boot.Seconds(), "kvm": st.KVM}); err != nil {
@@ -82,7 +82,7 @@ type oracleAnswer struct {
 // askOracle has the VM kernel judge each verified file's signature over its scheme's signed
 // content, with the trust set as its keyring. Where kernel and model differ the file fails:
 // the kernel is the authority.
-func askOracle(c *cli.Context, rs []*verifyResult, as []*compat.Artifact, trust []*x509.Certificate) error {
+func askOracle(c *cli.Context, rs []*verifyResult, sks []*bpfsig.Skeleton, trust *bpfsig.Trust) error {
 	if c.String("oracle") != "vm" {
 		return usage("--oracle: the only oracle is vm")
 	}
@@ -91,16 +91,16 @@ func askOracle(c *cli.Context, rs []*verifyResult, as []*compat.Artifact, trust 
 		return failed("--oracle vm: %v", err)
 	}
 	var certs [][]byte
-	for _, t := range trust {
+	for _, t := range trust.Certs {
 		certs = append(certs, t.Raw)
 	}
 	var cases []oracle.Case
 	var idx []int
 	for i, r := range rs {
-		a := as[i]
-		if a == nil || r.Verdict == nil || !a.Signed() {
+		if sks[i] == nil || r.Verdict == nil || !sks[i].Signed() {
 			continue
 		}
+		a := sks[i].Artifact()
 		st, err := compat.Lookup(r.Scheme)
 		if err != nil {
 			continue
@@ -126,7 +126,7 @@ func askOracle(c *cli.Context, rs []*verifyResult, as []*compat.Artifact, trust 
 		if r.Verdict.Stage == compat.StageAdmission {
 			model = r.Verdict.ErrnoName()
 		}
-		ans := &oracleAnswer{Kernel: "vm (Debian 6.12, bpf_verify_pkcs7_signature)", KernelErrno: kerrno.NameOf(res[k].Errno), ModelErrno: model, Detail: res[k].Detail}
+		ans := &oracleAnswer{Kernel: "vm (Debian 6.12, bpf_verify_pkcs7_signature)", KernelErrno: kerrno.NameOf(compat.Errno(res[k].Errno)), ModelErrno: model, Detail: res[k].Detail}
 		ans.Agree = ans.KernelErrno == ans.ModelErrno
 		r.Oracle = ans
 		if !ans.Agree {

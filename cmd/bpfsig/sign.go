@@ -1,14 +1,11 @@
 package main
 
 import (
-	"os"
-
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
-	"github.com/bpfsig/bpfsig/compat"
-	"github.com/bpfsig/bpfsig/internal/atomicfile"
-	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig"
+	"github.com/bpfsig/bpfsig/policy"
 )
 
 func signCommand() *cli.Command {
@@ -17,11 +14,11 @@ func signCommand() *cli.Command {
 		Usage:     "sign a light skeleton under a scheme, converting it from any other",
 		ArgsUsage: "FILE",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "scheme", Usage: "legacy|chain|raw (default: from --policy, else raw)"},
+			&cli.StringFlag{Name: "scheme", Usage: "target scheme (default: from --policy, else raw)"},
 			&cli.StringFlag{Name: "generation", Usage: "check block generation for legacy/chain: v1|v2"},
 			&cli.StringFlag{Name: "policy", Usage: "policy `FILE` choosing scheme and generation per program"},
 			&cli.BoolFlag{Name: "keep-host-overrides", Usage: "keep host-override blocks (their values are then outside the signature)"},
-			keyFlag, signCert, signerID,
+			keyFlag, signCert, signerID, p11Module,
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the signed skeleton to `OUT`"},
 			&cli.BoolFlag{Name: "in-place", Usage: "replace FILE (atomically)"},
 		},
@@ -37,31 +34,27 @@ func signCommand() *cli.Command {
 			if c.Bool("in-place") {
 				out = in
 			}
+			explicit, pol, err := targetFlags(c)
+			if err != nil {
+				return err
+			}
 			s, err := loadSigner(c, "key", "cert")
 			if err != nil {
 				return err
 			}
-			a, err := compat.Open(in)
+			sk, err := bpfsig.Open(in)
 			if err != nil {
 				return failed("%v", err)
 			}
-			target, err := chooseTarget(c, a)
-			if err != nil {
-				return err
-			}
-			st, err := compat.Lookup(target.Scheme)
-			if err != nil {
-				return usage("--scheme: %v", err)
-			}
-			signed, err := st.Sign(a, s, compat.SignOptions{Generation: target.Generation, KeepHostOverrides: c.Bool("keep-host-overrides")})
+			target, err := policy.Resolve(explicit, pol, sk.Path(), sk.Name())
 			if err != nil {
 				return failed("%v", err)
 			}
-			mode := os.FileMode(0o644)
-			if fi, err := os.Stat(in); err == nil {
-				mode = fi.Mode().Perm()
+			signed, err := bpfsig.Sign(sk, s, target, bpfsig.KeepHostOverrides(c.Bool("keep-host-overrides")))
+			if err != nil {
+				return failed("%v", err)
 			}
-			if err := atomicfile.WriteFile(out, signed.File.Bytes(), mode); err != nil {
+			if err := signed.WriteFile(out); err != nil {
 				return failed("%v", err)
 			}
 			logrus.WithFields(logrus.Fields{"in": in, "out": out, "scheme": target.Scheme, "generation": signed.Generation().String()}).Info("signed")
@@ -70,34 +63,22 @@ func signCommand() *cli.Command {
 	}
 }
 
-// chooseTarget picks the scheme and generation for a: flags first, then the policy, then raw.
-func chooseTarget(c *cli.Context, a *compat.Artifact) (compat.Target, error) {
-	var t compat.Target
+// targetFlags reads --scheme, --generation and --policy: the explicit target (validated) and
+// the policy, which policy.Resolve combines per program.
+func targetFlags(c *cli.Context) (bpfsig.Target, *policy.Policy, error) {
+	var t bpfsig.Target
+	if c.String("scheme") != "" || c.String("generation") != "" {
+		var err error
+		if t, err = bpfsig.ParseTarget(c.String("scheme"), c.String("generation")); err != nil {
+			return t, nil, usage("--scheme/--generation: %v", err)
+		}
+	}
+	var pol *policy.Policy
 	if p := c.String("policy"); p != "" {
-		pol, err := compat.LoadPolicy(p)
-		if err != nil {
-			return t, usage("%v", err)
+		var err error
+		if pol, err = policy.LoadPolicy(p); err != nil {
+			return t, nil, usage("%v", err)
 		}
-		t, err = pol.Choose(a.Path, a.File.Name())
-		if err != nil {
-			return t, failed("%v", err)
-		}
-	} else {
-		t.Scheme = compat.Raw
 	}
-	if s := c.String("scheme"); s != "" {
-		t.Scheme = compat.Scheme(s)
-		t.Generation = loader.GenNone
-	}
-	if g := c.String("generation"); g != "" {
-		gen, err := loader.ParseGeneration(g)
-		if err != nil {
-			return t, usage("--generation: %v", err)
-		}
-		t.Generation = gen
-	}
-	if t.Generation != loader.GenNone && t.Scheme == compat.Raw {
-		return t, usage("--generation applies to legacy and chain; the raw scheme has no check block")
-	}
-	return t, nil
+	return t, pol, nil
 }

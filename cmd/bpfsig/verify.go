@@ -1,13 +1,12 @@
 package main
 
 import (
-	"crypto/x509"
-	"fmt"
 	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 )
 
@@ -30,10 +29,10 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "verify signed light skeletons as the kernel of their scheme would",
-		ArgsUsage: "FILE...",
+		ArgsUsage: "FILE|DIR...",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "scheme", Value: "auto", Usage: "auto|legacy|chain|raw"},
-			certFlag, keyringFlag, jsonFlag,
+			&cli.StringFlag{Name: "scheme", Value: "auto", Usage: "auto, or a scheme the content must have"},
+			certFlag, keyringFlag, jsonFlag, jobsFlag,
 			&cli.StringFlag{Name: "oracle", Usage: "ask a real kernel: vm (a throwaway VM judges the signature)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -44,21 +43,23 @@ func verifyCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			want := compat.Scheme(c.String("scheme"))
-			if want != "auto" {
-				if _, err := compat.Lookup(want); err != nil {
+			var want bpfsig.Scheme
+			if s := c.String("scheme"); s != "auto" {
+				if want, err = bpfsig.ParseScheme(s); err != nil {
 					return usage("--scheme: %v", err)
 				}
 			}
-			var results []*verifyResult
-			var arts []*compat.Artifact
-			for _, p := range c.Args().Slice() {
-				r, a := verifyOne(p, want, trust)
-				results = append(results, r)
-				arts = append(arts, a)
+			paths, err := expandArgs(c.Args().Slice())
+			if err != nil {
+				return failed("%v", err)
 			}
+			results := make([]*verifyResult, len(paths))
+			sks := make([]*bpfsig.Skeleton, len(paths))
+			parallel(len(paths), c.Int("jobs"), func(i int) {
+				results[i], sks[i] = verifyOne(paths[i], want, trust)
+			})
 			if c.String("oracle") != "" {
-				if err := askOracle(c, results, arts, trust); err != nil {
+				if err := askOracle(c, results, sks, trust); err != nil {
 					return err
 				}
 			}
@@ -83,44 +84,38 @@ func verifyCommand() *cli.Command {
 	}
 }
 
-// verifyOne verifies one file under the wanted scheme ("auto": the detected one).
-func verifyOne(path string, want compat.Scheme, trust []*x509.Certificate) (*verifyResult, *compat.Artifact) {
+// verifyOne verifies one file under the wanted scheme ("": the detected one).
+func verifyOne(path string, want bpfsig.Scheme, trust *bpfsig.Trust) (*verifyResult, *bpfsig.Skeleton) {
 	r := &verifyResult{File: path}
-	a, err := compat.Open(path)
+	sk, err := bpfsig.Open(path)
 	if err != nil {
 		r.Error, r.Reason = err.Error(), err.Error()
 		return r, nil
 	}
-	d := compat.Detect(a)
-	r.Scheme, r.Why = d.Scheme, d.Evidence
-	if d.Scheme == compat.Unsigned {
-		r.Reason = path + ": not signed"
-		return r, a
-	}
-	if want != "auto" && want != d.Scheme {
-		r.Reason = fmt.Sprintf("%s: --scheme %s does not fit the content, which is %s (%s)", path, want, d.Scheme, strings.Join(d.Evidence, "; "))
-		r.Error = r.Reason
-		return r, a
-	}
-	st, err := compat.Lookup(d.Scheme)
+	det, _ := sk.Detection()
+	r.Scheme, r.Why = det.Scheme, det.Evidence
+	v, err := bpfsig.VerifyAs(sk, want, trust, bpfsig.Conditions{})
 	if err != nil {
 		r.Error, r.Reason = err.Error(), err.Error()
-		return r, a
+		return r, sk
 	}
-	v := st.Verify(a, trust, compat.Conditions{})
+	if det.Scheme == bpfsig.Unsigned {
+		r.Reason = v.Reason
+		return r, sk
+	}
 	r.Verdict = v
 	r.OK, r.Stage, r.Errno, r.Retval, r.Reason = v.OK(), v.Stage, v.ErrnoName(), v.Retval, v.Reason
 	if v.Outcome == compat.Accepted && len(v.Conformance) > 0 {
-		r.Reason = "not a well-formed " + string(d.Scheme) + " skeleton: " + strings.Join(v.Conformance, "; ")
+		r.Reason = "not a well-formed " + string(det.Scheme) + " skeleton: " + strings.Join(v.Conformance, "; ")
 	}
-	return r, a
+	return r, sk
 }
 
 func printVerify(w io.Writer, r *verifyResult) {
 	switch {
 	case r.OK:
 		fprintf(w, "%s: OK (%s", r.File, r.Scheme)
-		if v := r.Verdict; v != nil && v.Generation.String() != "" {
+		if v := r.Verdict; v != nil && v.Generation != compat.NoGeneration {
 			fprintf(w, " %s", v.Generation)
 		}
 		fprintf(w, "; LSM sees %s)\n", r.Verdict.LSM)

@@ -1,7 +1,7 @@
 package cms
 
 import (
-	"golang.org/x/sys/unix"
+	"github.com/bpfsig/bpfsig/compat"
 )
 
 // maxBERDepth bounds the nesting the BER normaliser descends into. The kernel's decoder
@@ -26,14 +26,14 @@ func normalizeBER(in []byte) (out []byte, n int, err error) {
 
 func normElement(in []byte, depth int, out []byte) ([]byte, int, error) {
 	if depth > maxBERDepth {
-		return nil, 0, errno(unix.EBADMSG, "ASN.1 nesting deeper than %d", maxBERDepth)
+		return nil, 0, errno(compat.EBADMSG, "ASN.1 nesting deeper than %d", maxBERDepth)
 	}
 	if len(in) < 2 {
-		return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun (truncated element header)")
+		return nil, 0, errno(compat.EBADMSG, "ASN.1 data overrun (truncated element header)")
 	}
 	tag := in[0]
 	if tag&0x1f == 0x1f {
-		return nil, 0, errno(unix.EBADMSG, "ASN.1 long-form tag not supported")
+		return nil, 0, errno(compat.EBADMSG, "ASN.1 long-form tag not supported")
 	}
 	constructed := tag&0x20 != 0
 	p := 1
@@ -43,21 +43,21 @@ func normElement(in []byte, depth int, out []byte) ([]byte, int, error) {
 	switch {
 	case l == 0x80:
 		if !constructed {
-			return nil, 0, errno(unix.EBADMSG, "ASN.1 indefinite length on a primitive element")
+			return nil, 0, errno(compat.EBADMSG, "ASN.1 indefinite length on a primitive element")
 		}
 		indefinite = true
 	case l > 0x80:
 		nb := l & 0x7f
 		if nb > 7 {
-			return nil, 0, errno(unix.EBADMSG, "ASN.1 length too long")
+			return nil, 0, errno(compat.EBADMSG, "ASN.1 length too long")
 		}
 		if len(in)-p < nb {
-			return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun (truncated length)")
+			return nil, 0, errno(compat.EBADMSG, "ASN.1 data overrun (truncated length)")
 		}
 		l = 0
 		for i := 0; i < nb; i++ {
 			if l > (1 << 40) {
-				return nil, 0, errno(unix.EBADMSG, "ASN.1 length too long")
+				return nil, 0, errno(compat.EBADMSG, "ASN.1 length too long")
 			}
 			l = l<<8 | int(in[p])
 			p++
@@ -65,7 +65,7 @@ func normElement(in []byte, depth int, out []byte) ([]byte, int, error) {
 	}
 	if !indefinite {
 		if l > len(in)-p {
-			return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun: element of %d bytes, %d left", l, len(in)-p)
+			return nil, 0, errno(compat.EBADMSG, "ASN.1 data overrun: element of %d bytes, %d left", l, len(in)-p)
 		}
 		content := in[p : p+l]
 		if !constructed {
@@ -93,7 +93,7 @@ func normElement(in []byte, depth int, out []byte) ([]byte, int, error) {
 	var body []byte
 	for {
 		if len(in)-p < 2 {
-			return nil, 0, errno(unix.EBADMSG, "ASN.1 data overrun (missing end-of-contents)")
+			return nil, 0, errno(compat.EBADMSG, "ASN.1 data overrun (missing end-of-contents)")
 		}
 		if in[p] == 0 && in[p+1] == 0 {
 			p += 2

@@ -14,7 +14,7 @@
 //     against a set of trusted certificates standing in for the keyring, and returns the
 //     errno the kernel would return.
 //
-// Every error wraps the [unix.Errno] the kernel would report (EBADMSG, ENOPKG, ENOKEY,
+// Every error wraps the [compat.Errno] the kernel would report (EBADMSG, ENOPKG, ENOKEY,
 // EKEYREJECTED, EINVAL), so callers can use errors.Is and kerrno.Name.
 package cms
 

@@ -9,13 +9,13 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-	"golang.org/x/sys/unix"
 )
 
 // errno builds an error "cms: <message>: <errno text>" that wraps e.
-func errno(e unix.Errno, format string, a ...any) error {
+func errno(e compat.Errno, format string, a ...any) error {
 	return fmt.Errorf("cms: "+format+": %w", append(a, e)...)
 }
 
@@ -141,29 +141,29 @@ func parseMessage(der []byte) (*message, error) {
 	in := cryptobyte.String(der)
 	var ci cryptobyte.String
 	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) {
-		return nil, errno(unix.EBADMSG, "ContentInfo is not a SEQUENCE")
+		return nil, errno(compat.EBADMSG, "ContentInfo is not a SEQUENCE")
 	}
 	// pkcs7_check_content_type runs as soon as the OID is read; the kernel does not
 	// validate the OID's encoding, it just fails to recognise it.
 	ct, ok := readOID(&ci)
 	if !ok {
-		return nil, errno(unix.EBADMSG, "ContentInfo: malformed contentType")
+		return nil, errno(compat.EBADMSG, "ContentInfo: malformed contentType")
 	}
 	if !ct.Equal(oidSignedData) {
-		return nil, errno(unix.EINVAL, "content type %v is not pkcs7-signedData (only signedData is supported)", ct)
+		return nil, errno(compat.EINVAL, "content type %v is not pkcs7-signedData (only signedData is supported)", ct)
 	}
 	var explicit cryptobyte.String
 	var present bool
 	if !ci.ReadOptionalASN1(&explicit, &present, cbasn1.Tag(0).Constructed().ContextSpecific()) {
-		return nil, errno(unix.EBADMSG, "ContentInfo: malformed [0] content")
+		return nil, errno(compat.EBADMSG, "ContentInfo: malformed [0] content")
 	}
 	if !ci.Empty() {
-		return nil, errno(unix.EBADMSG, "ContentInfo: unexpected data after content")
+		return nil, errno(compat.EBADMSG, "ContentInfo: unexpected data after content")
 	}
 	if present {
 		var sd cryptobyte.String
 		if !explicit.ReadASN1(&sd, cbasn1.SEQUENCE) || !explicit.Empty() {
-			return nil, errno(unix.EBADMSG, "SignedData is not a SEQUENCE")
+			return nil, errno(compat.EBADMSG, "SignedData is not a SEQUENCE")
 		}
 		if err := m.parseSignedData(sd); err != nil {
 			return nil, err
@@ -172,12 +172,12 @@ func parseMessage(der []byte) (*message, error) {
 	// pkcs7_check_authattrs: there must be a SignerInfo and all must agree on whether
 	// they carry authenticated attributes.
 	if len(m.signers) == 0 {
-		return nil, errno(unix.EINVAL, "no SignerInfo in the message")
+		return nil, errno(compat.EINVAL, "no SignerInfo in the message")
 	}
 	want := m.signers[0].authattrs != nil
 	for _, si := range m.signers[1:] {
 		if (si.authattrs != nil) != want {
-			return nil, errno(unix.EINVAL, "inconsistently supplied authenticated attributes")
+			return nil, errno(compat.EINVAL, "inconsistently supplied authenticated attributes")
 		}
 	}
 	return m, nil
@@ -194,7 +194,7 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 	var das cryptobyte.String
 	var tag cbasn1.Tag
 	if !sd.ReadAnyASN1(&das, &tag) || (tag != cbasn1.SET && tag != cbasn1.SEQUENCE) {
-		return errno(unix.EBADMSG, "SignedData: malformed digestAlgorithms")
+		return errno(compat.EBADMSG, "SignedData: malformed digestAlgorithms")
 	}
 	for !das.Empty() {
 		if _, _, err := readAlgorithm(&das, "SignedData digestAlgorithm"); err != nil {
@@ -205,31 +205,31 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 	// encapContentInfo
 	var eci cryptobyte.String
 	if !sd.ReadASN1(&eci, cbasn1.SEQUENCE) {
-		return errno(unix.EBADMSG, "SignedData: malformed encapContentInfo")
+		return errno(compat.EBADMSG, "SignedData: malformed encapContentInfo")
 	}
 	ect, ok := readOID(&eci)
 	if !ok {
-		return errno(unix.EBADMSG, "encapContentInfo: malformed eContentType")
+		return errno(compat.EBADMSG, "encapContentInfo: malformed eContentType")
 	}
 	var eContent cryptobyte.String
 	var hasContent bool
 	// pkcs7_note_content runs after the whole inner ContentInfo decoded, so structural
 	// errors in it come first.
 	if !eci.ReadOptionalASN1(&eContent, &hasContent, cbasn1.Tag(0).Constructed().ContextSpecific()) || !eci.Empty() {
-		return errno(unix.EBADMSG, "encapContentInfo: malformed eContent")
+		return errno(compat.EBADMSG, "encapContentInfo: malformed eContent")
 	}
 	if hasContent {
 		var inner cryptobyte.String
 		var itag cbasn1.Tag
 		if !eContent.ReadAnyASN1(&inner, &itag) || !eContent.Empty() {
-			return errno(unix.EBADMSG, "encapContentInfo: malformed eContent")
+			return errno(compat.EBADMSG, "encapContentInfo: malformed eContent")
 		}
 		m.hasData = true
 		m.data = inner
 	}
 	// pkcs7_note_content
 	if !ect.Equal(oidData) && !ect.Equal(oidMSIndirectData) {
-		return errno(unix.EINVAL, "unsupported eContentType %v (want id-data)", ect)
+		return errno(compat.EINVAL, "unsupported eContentType %v (want id-data)", ect)
 	}
 	m.dataType = ect
 
@@ -240,16 +240,16 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 		}
 		var certs cryptobyte.String
 		if !sd.ReadASN1(&certs, t) {
-			return errno(unix.EBADMSG, "SignedData: malformed certificates")
+			return errno(compat.EBADMSG, "SignedData: malformed certificates")
 		}
 		for !certs.Empty() {
 			var raw cryptobyte.String
 			var ctag cbasn1.Tag
 			if !certs.ReadAnyASN1Element(&raw, &ctag) {
-				return errno(unix.EBADMSG, "SignedData: malformed certificate")
+				return errno(compat.EBADMSG, "SignedData: malformed certificate")
 			}
 			if ctag != cbasn1.SEQUENCE {
-				return errno(unix.EBADMSG, "certificate began with tag %#02x, not SEQUENCE", uint8(ctag))
+				return errno(compat.EBADMSG, "certificate began with tag %#02x, not SEQUENCE", uint8(ctag))
 			}
 			c, err := parseEmbeddedCert(raw)
 			if err != nil {
@@ -263,7 +263,7 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 	for _, t := range []cbasn1.Tag{cbasn1.Tag(1).Constructed().ContextSpecific(), cbasn1.Tag(3).Constructed().ContextSpecific()} {
 		if sd.PeekASN1Tag(t) {
 			if !sd.SkipASN1(t) {
-				return errno(unix.EBADMSG, "SignedData: malformed crls")
+				return errno(compat.EBADMSG, "SignedData: malformed crls")
 			}
 			break
 		}
@@ -271,19 +271,19 @@ func (m *message) parseSignedData(sd cryptobyte.String) error {
 
 	var sis cryptobyte.String
 	if !sd.ReadAnyASN1(&sis, &tag) || (tag != cbasn1.SET && tag != cbasn1.SEQUENCE) {
-		return errno(unix.EBADMSG, "SignedData: malformed signerInfos")
+		return errno(compat.EBADMSG, "SignedData: malformed signerInfos")
 	}
 	if !sd.Empty() {
-		return errno(unix.EBADMSG, "SignedData: unexpected data after signerInfos")
+		return errno(compat.EBADMSG, "SignedData: unexpected data after signerInfos")
 	}
 	if sis.Empty() {
 		// The kernel's grammar (pkcs7.asn1) needs at least one SignerInfo in the SET.
-		return errno(unix.EBADMSG, "SignedData: empty signerInfos")
+		return errno(compat.EBADMSG, "SignedData: empty signerInfos")
 	}
 	for !sis.Empty() {
 		var si cryptobyte.String
 		if !sis.ReadASN1(&si, cbasn1.SEQUENCE) {
-			return errno(unix.EBADMSG, "SignerInfo is not a SEQUENCE")
+			return errno(compat.EBADMSG, "SignerInfo is not a SEQUENCE")
 		}
 		s, err := m.parseSignerInfo(si)
 		if err != nil {
@@ -316,10 +316,10 @@ func readOID(s *cryptobyte.String) (asn1.ObjectIdentifier, bool) {
 func readVersion(s *cryptobyte.String, what string) (int, error) {
 	var v cryptobyte.String
 	if !s.ReadASN1(&v, cbasn1.INTEGER) {
-		return 0, errno(unix.EBADMSG, "%s: malformed version", what)
+		return 0, errno(compat.EBADMSG, "%s: malformed version", what)
 	}
 	if len(v) != 1 || (v[0] != 1 && v[0] != 3) {
-		return 0, errno(unix.EINVAL, "unsupported %s version", what)
+		return 0, errno(compat.EINVAL, "unsupported %s version", what)
 	}
 	return int(v[0]), nil
 }
@@ -329,18 +329,18 @@ func readVersion(s *cryptobyte.String, what string) (int, error) {
 func readAlgorithm(s *cryptobyte.String, what string) (asn1.ObjectIdentifier, []byte, error) {
 	var seq cryptobyte.String
 	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
-		return nil, nil, errno(unix.EBADMSG, "%s: malformed AlgorithmIdentifier", what)
+		return nil, nil, errno(compat.EBADMSG, "%s: malformed AlgorithmIdentifier", what)
 	}
 	oid, ok := readOID(&seq)
 	if !ok {
-		return nil, nil, errno(unix.EBADMSG, "%s: malformed AlgorithmIdentifier", what)
+		return nil, nil, errno(compat.EBADMSG, "%s: malformed AlgorithmIdentifier", what)
 	}
 	var params []byte
 	if !seq.Empty() {
 		var p cryptobyte.String
 		var t cbasn1.Tag
 		if !seq.ReadAnyASN1Element(&p, &t) || !seq.Empty() {
-			return nil, nil, errno(unix.EBADMSG, "%s: malformed parameters", what)
+			return nil, nil, errno(compat.EBADMSG, "%s: malformed parameters", what)
 		}
 		params = p
 	}
@@ -357,11 +357,11 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 	switch v {
 	case 1:
 		if m.version != 1 {
-			return nil, errno(unix.EBADMSG, "SignedData-SignerInfo version mismatch (SignedData v%d, SignerInfo v1)", m.version)
+			return nil, errno(compat.EBADMSG, "SignedData-SignerInfo version mismatch (SignedData v%d, SignerInfo v1)", m.version)
 		}
 	case 3:
 		if m.version == 1 {
-			return nil, errno(unix.EBADMSG, "SignedData-SignerInfo version mismatch (SignedData v1, SignerInfo v3)")
+			return nil, errno(compat.EBADMSG, "SignedData-SignerInfo version mismatch (SignedData v1, SignerInfo v3)")
 		}
 	}
 
@@ -370,16 +370,16 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 	case si.PeekASN1Tag(cbasn1.SEQUENCE):
 		var ias cryptobyte.String
 		if !si.ReadASN1(&ias, cbasn1.SEQUENCE) {
-			return nil, errno(unix.EBADMSG, "SignerInfo: malformed issuerAndSerialNumber")
+			return nil, errno(compat.EBADMSG, "SignerInfo: malformed issuerAndSerialNumber")
 		}
 		var issuer, serial cryptobyte.String
 		if !ias.ReadASN1Element(&issuer, cbasn1.SEQUENCE) || !ias.ReadASN1(&serial, cbasn1.INTEGER) || !ias.Empty() {
-			return nil, errno(unix.EBADMSG, "SignerInfo: malformed issuerAndSerialNumber")
+			return nil, errno(compat.EBADMSG, "SignerInfo: malformed issuerAndSerialNumber")
 		}
 		// The kernel's grammar decodes the Name down to each AttributeTypeAndValue.
 		if in := cryptobyte.String(issuer); true {
 			if _, err := readName(&in, nil); err != nil {
-				return nil, errno(unix.EBADMSG, "SignerInfo: malformed issuer Name")
+				return nil, errno(compat.EBADMSG, "SignerInfo: malformed issuer Name")
 			}
 		}
 		s.form = IssuerSerial
@@ -389,12 +389,12 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 	case si.PeekASN1Tag(cbasn1.Tag(0).ContextSpecific()):
 		var skid cryptobyte.String
 		if !si.ReadASN1(&skid, cbasn1.Tag(0).ContextSpecific()) {
-			return nil, errno(unix.EBADMSG, "SignerInfo: malformed subjectKeyIdentifier")
+			return nil, errno(compat.EBADMSG, "SignerInfo: malformed subjectKeyIdentifier")
 		}
 		s.form = SubjectKeyID
 		s.skid = skid
 	default:
-		return nil, errno(unix.EBADMSG, "SignerInfo: malformed signer identifier")
+		return nil, errno(compat.EBADMSG, "SignerInfo: malformed signer identifier")
 	}
 
 	// digestAlgorithm: pkcs7_sig_note_digest_algo
@@ -410,7 +410,7 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 				name = n.name
 			}
 		}
-		return nil, errno(unix.ENOPKG, "unsupported digest algorithm %s", name)
+		return nil, errno(compat.ENOPKG, "unsupported digest algorithm %s", name)
 	}
 	s.digest = d
 
@@ -419,7 +419,7 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 	case si.PeekASN1Tag(cbasn1.Tag(0).Constructed().ContextSpecific()):
 		var elem cryptobyte.String
 		if !si.ReadASN1Element(&elem, cbasn1.Tag(0).Constructed().ContextSpecific()) {
-			return nil, errno(unix.EBADMSG, "SignerInfo: malformed authenticated attributes")
+			return nil, errno(compat.EBADMSG, "SignerInfo: malformed authenticated attributes")
 		}
 		var body cryptobyte.String
 		e := elem
@@ -429,10 +429,10 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 		}
 		// pkcs7_sig_note_set_of_authattrs
 		if !s.hasContentType || !s.hasMsgDigest {
-			return nil, errno(unix.EBADMSG, "missing required authenticated attribute (contentType and messageDigest)")
+			return nil, errno(compat.EBADMSG, "missing required authenticated attribute (contentType and messageDigest)")
 		}
 		if !m.dataType.Equal(oidMSIndirectData) && s.hasOpusInfo {
-			return nil, errno(unix.EBADMSG, "unexpected Authenticode authenticated attribute")
+			return nil, errno(compat.EBADMSG, "unexpected Authenticode authenticated attribute")
 		}
 		s.authattrs = elem
 	case si.PeekASN1Tag(cbasn1.Tag(2).Constructed().ContextSpecific()):
@@ -440,7 +440,7 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 		var outer, seq cryptobyte.String
 		if !si.ReadASN1(&outer, cbasn1.Tag(2).Constructed().ContextSpecific()) ||
 			!outer.ReadASN1(&seq, cbasn1.SEQUENCE) || !outer.Empty() {
-			return nil, errno(unix.EBADMSG, "SignerInfo: malformed authenticated attributes")
+			return nil, errno(compat.EBADMSG, "SignerInfo: malformed authenticated attributes")
 		}
 		if err := m.parseAttributes(s, seq); err != nil {
 			return nil, err
@@ -460,13 +460,13 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 				name = a.name
 			}
 		}
-		return nil, errno(unix.ENOPKG, "unsupported signature algorithm %s (the kernel wants rsaEncryption or ecdsa-with-*)", name)
+		return nil, errno(compat.ENOPKG, "unsupported signature algorithm %s (the kernel wants rsaEncryption or ecdsa-with-*)", name)
 	}
 	s.pkeyAlgo = algo
 
 	var sig cryptobyte.String
 	if !si.ReadASN1(&sig, cbasn1.OCTET_STRING) {
-		return nil, errno(unix.EBADMSG, "SignerInfo: malformed signature")
+		return nil, errno(compat.EBADMSG, "SignerInfo: malformed signature")
 	}
 	s.signature = sig
 
@@ -474,18 +474,18 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 	for _, t := range []cbasn1.Tag{cbasn1.Tag(1).Constructed().ContextSpecific(), cbasn1.Tag(3).Constructed().ContextSpecific()} {
 		if si.PeekASN1Tag(t) {
 			if !si.SkipASN1(t) {
-				return nil, errno(unix.EBADMSG, "SignerInfo: malformed unauthenticated attributes")
+				return nil, errno(compat.EBADMSG, "SignerInfo: malformed unauthenticated attributes")
 			}
 			break
 		}
 	}
 	if !si.Empty() {
-		return nil, errno(unix.EBADMSG, "SignerInfo: unexpected data after signature")
+		return nil, errno(compat.EBADMSG, "SignerInfo: unexpected data after signature")
 	}
 
 	// pkcs7_note_signed_info
 	if m.dataType.Equal(oidMSIndirectData) && s.authattrs == nil {
-		return nil, errno(unix.EBADMSG, "Authenticode requires authenticated attributes")
+		return nil, errno(compat.EBADMSG, "Authenticode requires authenticated attributes")
 	}
 	// The kernel picks the identifier form from the SignerInfo version, not from the
 	// encoding: a v3 SignerInfo with issuerAndSerialNumber gets an empty key id.
@@ -504,14 +504,14 @@ func (m *message) parseAttributes(s *signerInfo, body cryptobyte.String) error {
 		var typ asn1.ObjectIdentifier
 		if !body.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&typ) ||
 			!attr.ReadASN1(&values, cbasn1.SET) || !attr.Empty() {
-			return errno(unix.EBADMSG, "malformed authenticated attribute")
+			return errno(compat.EBADMSG, "malformed authenticated attribute")
 		}
 		a := Attribute{Type: typ}
 		for !values.Empty() {
 			var val, contents cryptobyte.String
 			var tag cbasn1.Tag
 			if !values.ReadAnyASN1Element(&val, &tag) {
-				return errno(unix.EBADMSG, "malformed authenticated attribute value")
+				return errno(compat.EBADMSG, "malformed authenticated attribute value")
 			}
 			v := val
 			v.ReadAnyASN1(&contents, &tag)
@@ -528,7 +528,7 @@ func (m *message) parseAttributes(s *signerInfo, body cryptobyte.String) error {
 // noteAttr is pkcs7_sig_note_authenticated_attr for one value.
 func (m *message) noteAttr(s *signerInfo, typ asn1.ObjectIdentifier, tag cbasn1.Tag, v []byte) error {
 	repeated := func() error {
-		return errno(unix.EKEYREJECTED, "repeated or multi-valued authenticated attribute %v not permitted", typ)
+		return errno(compat.EKEYREJECTED, "repeated or multi-valued authenticated attribute %v not permitted", typ)
 	}
 	switch {
 	case typ.Equal(oidContentType):
@@ -538,7 +538,7 @@ func (m *message) noteAttr(s *signerInfo, typ asn1.ObjectIdentifier, tag cbasn1.
 		s.hasContentType = true
 		var oid asn1.ObjectIdentifier
 		if _, err := asn1.Unmarshal(appendTLV(nil, 0x06, v), &oid); err != nil || !oid.Equal(m.dataType) {
-			return errno(unix.EBADMSG, "signed contentType attribute does not match eContentType %v", m.dataType)
+			return errno(compat.EBADMSG, "signed contentType attribute does not match eContentType %v", m.dataType)
 		}
 	case typ.Equal(oidSigningTime):
 		if s.hasSigningTime {
@@ -556,7 +556,7 @@ func (m *message) noteAttr(s *signerInfo, typ asn1.ObjectIdentifier, tag cbasn1.
 		}
 		s.hasMsgDigest = true
 		if tag != cbasn1.OCTET_STRING {
-			return errno(unix.EBADMSG, "messageDigest attribute is not an OCTET STRING")
+			return errno(compat.EBADMSG, "messageDigest attribute is not an OCTET STRING")
 		}
 		s.msgDigest = v
 	case typ.Equal(oidSMIMECapabilites):
@@ -565,7 +565,7 @@ func (m *message) noteAttr(s *signerInfo, typ asn1.ObjectIdentifier, tag cbasn1.
 		}
 		s.hasSMIMECaps = true
 		if !m.dataType.Equal(oidMSIndirectData) {
-			return errno(unix.EKEYREJECTED, "smimeCapabilities attribute only allowed with Authenticode (sign with -nosmimecap or -noattr)")
+			return errno(compat.EKEYREJECTED, "smimeCapabilities attribute only allowed with Authenticode (sign with -nosmimecap or -noattr)")
 		}
 	case typ.Equal(oidMSSpOpusInfo), typ.Equal(oidMSStatementType):
 		if typ.Equal(oidMSSpOpusInfo) {
@@ -580,7 +580,7 @@ func (m *message) noteAttr(s *signerInfo, typ asn1.ObjectIdentifier, tag cbasn1.
 			s.hasStatement = true
 		}
 		if !m.dataType.Equal(oidMSIndirectData) {
-			return errno(unix.EKEYREJECTED, "Authenticode attribute %v only allowed with Authenticode", typ)
+			return errno(compat.EKEYREJECTED, "Authenticode attribute %v only allowed with Authenticode", typ)
 		}
 	}
 	return nil
@@ -589,7 +589,7 @@ func (m *message) noteAttr(s *signerInfo, typ asn1.ObjectIdentifier, tag cbasn1.
 // decodeTime decodes a UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) the way
 // the kernel's x509_decode_time accepts them; anything else is EBADMSG.
 func decodeTime(tag cbasn1.Tag, v []byte) (time.Time, error) {
-	bad := errno(unix.EBADMSG, "malformed signingTime")
+	bad := errno(compat.EBADMSG, "malformed signingTime")
 	var layout string
 	switch {
 	case tag == cbasn1.UTCTime && len(v) == 13:
@@ -635,7 +635,7 @@ func parseEmbeddedCert(raw []byte) (*embeddedCert, error) {
 		switch {
 		case err == nil:
 			c.selfSigned = true
-		case errors.Is(err, unix.ENOPKG):
+		case errors.Is(err, compat.ENOPKG):
 			c.unsupportedSig = true
 		default:
 			return nil, fmt.Errorf("cms: embedded self-signed certificate %q: self-signature does not verify: %w", kc.subject, err)
@@ -649,7 +649,7 @@ func parseEmbeddedCert(raw []byte) (*embeddedCert, error) {
 func certKeyID(cert *x509.Certificate) ([]byte, error) {
 	serial, err := rawSerialElement(cert)
 	if err != nil {
-		return nil, errno(unix.EBADMSG, "%v", err)
+		return nil, errno(compat.EBADMSG, "%v", err)
 	}
 	return append(append([]byte{}, contentsOf(serial)...), contentsOf(cert.RawIssuer)...), nil
 }

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-	"golang.org/x/sys/unix"
 )
 
 // MaxSignatureSize is the largest signature_size a 6.18.y kernel accepts in BPF_PROG_LOAD;
@@ -73,7 +73,7 @@ type trustedKey struct {
 // The Signature is returned whenever the blob parsed, also with an error.
 func Verify(content, der []byte, trust []*x509.Certificate) (*Signature, error) {
 	if len(der) > MaxSignatureSize {
-		return nil, errno(unix.EINVAL, "signature of %d bytes exceeds the kernel's limit of %d", len(der), MaxSignatureSize)
+		return nil, errno(compat.EINVAL, "signature of %d bytes exceeds the kernel's limit of %d", len(der), MaxSignatureSize)
 	}
 	m, err := parseMessage(der)
 	if err != nil {
@@ -81,7 +81,7 @@ func Verify(content, der []byte, trust []*x509.Certificate) (*Signature, error) 
 	}
 	sig := m.summary()
 	if m.hasData {
-		return sig, errno(unix.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
+		return sig, errno(compat.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
 	}
 	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
 	for _, c := range m.certs {
@@ -113,14 +113,14 @@ func Verify(content, der []byte, trust []*x509.Certificate) (*Signature, error) 
 // pkcs7Verify is pkcs7_verify with usage VERIFYING_BPF_SIGNATURE.
 func (st *verifyState) pkcs7Verify() error {
 	if !st.m.dataType.Equal(oidData) {
-		return errno(unix.EKEYREJECTED, "invalid BPF signature: content type %v is not pkcs7-data", st.m.dataType)
+		return errno(compat.EKEYREJECTED, "invalid BPF signature: content type %v is not pkcs7-data", st.m.dataType)
 	}
-	var enopkg error = errno(unix.ENOPKG, "no SignerInfo uses algorithms that can be checked")
+	var enopkg error = errno(compat.ENOPKG, "no SignerInfo uses algorithms that can be checked")
 	for _, si := range st.m.signers {
 		ss := &signerState{}
 		st.si[si] = ss
 		if err := st.verifyOne(si, ss); err != nil {
-			if errors.Is(err, unix.ENOPKG) {
+			if errors.Is(err, compat.ENOPKG) {
 				ss.unsupported = true
 				enopkg = err
 				continue
@@ -136,20 +136,20 @@ func (st *verifyState) pkcs7Verify() error {
 func (st *verifyState) verifyOne(si *signerInfo, ss *signerState) error {
 	h := si.digest.hash
 	if h == 0 || !h.Available() {
-		return errno(unix.ENOPKG, "digest %s not available", si.digest.name)
+		return errno(compat.ENOPKG, "digest %s not available", si.digest.name)
 	}
 	hh := h.New()
 	hh.Write(st.content)
 	digest := hh.Sum(nil)
 	if si.authattrs != nil {
 		if si.msgDigest == nil {
-			return errno(unix.EKEYREJECTED, "no messageDigest attribute")
+			return errno(compat.EKEYREJECTED, "no messageDigest attribute")
 		}
 		if len(si.msgDigest) != len(digest) {
-			return errno(unix.EBADMSG, "messageDigest attribute has %d bytes, %s gives %d", len(si.msgDigest), si.digest.name, len(digest))
+			return errno(compat.EBADMSG, "messageDigest attribute has %d bytes, %s gives %d", len(si.msgDigest), si.digest.name, len(digest))
 		}
 		if !bytes.Equal(si.msgDigest, digest) {
-			return errno(unix.EKEYREJECTED, "messageDigest attribute does not match the content")
+			return errno(compat.EKEYREJECTED, "messageDigest attribute does not match the content")
 		}
 		// The signature covers the attributes, re-tagged from [0] IMPLICIT to SET OF.
 		hh.Reset()
@@ -171,7 +171,7 @@ func (st *verifyState) verifyOne(si *signerInfo, ss *signerState) error {
 	}
 	cert := ss.signer.cert
 	if si.hasSigningTime && (si.signingTime.Before(cert.notBefore) || si.signingTime.After(cert.notAfter)) {
-		return errno(unix.EKEYREJECTED, "message signed at %s, outside the embedded certificate's validity", si.signingTime.UTC().Format("2006-01-02T15:04:05Z"))
+		return errno(compat.EKEYREJECTED, "message signed at %s, outside the embedded certificate's validity", si.signingTime.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	if err := publicKeyVerify(cert.pub, si, digest); err != nil {
 		return err
@@ -206,7 +206,7 @@ func (st *verifyState) verifyChain(x *embeddedCert) error {
 				}
 			}
 			if p != nil && auth[1] != nil && !bytes.Equal(p.skid, auth[1]) {
-				return errno(unix.EKEYREJECTED, "embedded certificate %q: issuer matched by serial but not by keyIdentifier", x.cert.subject)
+				return errno(compat.EKEYREJECTED, "embedded certificate %q: issuer matched by serial but not by keyIdentifier", x.cert.subject)
 			}
 		case auth[1] != nil:
 			for _, c := range st.m.certs {
@@ -235,7 +235,7 @@ func (st *verifyState) verifyChain(x *embeddedCert) error {
 }
 
 // errNoKey is the sentinel for "no key in the keyring" inside validateTrust.
-var errNoKey = errno(unix.ENOKEY, "no matching key")
+var errNoKey = errno(compat.ENOKEY, "no matching key")
 
 // findKey is find_asymmetric_key(keyring, id0, id1, NULL, false).
 func (st *verifyState) findKey(id0, id1 []byte) (*trustedKey, error) {
@@ -245,7 +245,7 @@ func (st *verifyState) findKey(id0, id1 []byte) (*trustedKey, error) {
 	}
 	if len(lookup) == 0 {
 		// asymmetric_key_hex_to_key_id("") fails the keyring search with EINVAL.
-		return nil, errno(unix.EINVAL, "empty key identifier (signer identifier form does not match the SignerInfo version)")
+		return nil, errno(compat.EINVAL, "empty key identifier (signer identifier form does not match the SignerInfo version)")
 	}
 	for i := range st.trust {
 		k := &st.trust[i]
@@ -253,7 +253,7 @@ func (st *verifyState) findKey(id0, id1 []byte) (*trustedKey, error) {
 			continue
 		}
 		if id0 != nil && id1 != nil && (len(k.id1) == 0 || !bytes.Equal(k.id1, id1)) {
-			return nil, errno(unix.EKEYREJECTED, "key matches the first id but not the subjectKeyIdentifier")
+			return nil, errno(compat.EKEYREJECTED, "key matches the first id but not the subjectKeyIdentifier")
 		}
 		return k, nil
 	}
@@ -272,9 +272,9 @@ func (st *verifyState) validateTrust() error {
 		switch {
 		case err == nil:
 			cached = nil
-		case errors.Is(err, unix.ENOKEY):
+		case errors.Is(err, compat.ENOKEY):
 			continue
-		case errors.Is(err, unix.ENOPKG):
+		case errors.Is(err, compat.ENOPKG):
 			if cached != nil && !sawENOPKG {
 				cached = err
 				sawENOPKG = true
@@ -288,21 +288,21 @@ func (st *verifyState) validateTrust() error {
 
 func (st *verifyState) noKeyError() error {
 	if len(st.m.signers) == 0 {
-		return errno(unix.ENOKEY, "no signer")
+		return errno(compat.ENOKEY, "no signer")
 	}
 	si := st.m.signers[0]
 	id := "skid:" + hex.EncodeToString(si.skid)
 	if si.form == IssuerSerial {
 		id = "issuer:" + nameString(si.issuerRaw) + ",serial:" + hex.EncodeToString(si.rawSerial)
 	}
-	return errno(unix.ENOKEY, "PKCS#7 signature not signed with a trusted key (signer %s; %d certificate(s) in the keyring)", id, len(st.trust))
+	return errno(compat.ENOKEY, "PKCS#7 signature not signed with a trusted key (signer %s; %d certificate(s) in the keyring)", id, len(st.trust))
 }
 
 // validateTrustOne is pkcs7_validate_trust_one.
 func (st *verifyState) validateTrustOne(si *signerInfo) error {
 	ss := st.si[si]
 	if ss.unsupported {
-		return errno(unix.ENOPKG, "unsupported crypto (cached)")
+		return errno(compat.ENOPKG, "unsupported crypto (cached)")
 	}
 	// What the matched key must verify: the SignerInfo's signature, or a certificate's.
 	var subject *embeddedCert // nil: the SignerInfo signature
@@ -323,7 +323,7 @@ func (st *verifyState) validateTrustOne(si *signerInfo) error {
 			goto matched
 		}
 		if xs.signer == x {
-			return errno(unix.ENOKEY, "self-signed certificate %q embedded in the signature is not in the keyring", x.cert.subject)
+			return errno(compat.ENOKEY, "self-signed certificate %q embedded in the signature is not in the keyring", x.cert.subject)
 		}
 		last = x
 		subject = x
@@ -334,7 +334,7 @@ func (st *verifyState) validateTrustOne(si *signerInfo) error {
 			key, x = k, last
 			goto matched
 		}
-		if !errors.Is(err, unix.ENOKEY) {
+		if !errors.Is(err, compat.ENOKEY) {
 			return err
 		}
 	}
@@ -342,7 +342,7 @@ func (st *verifyState) validateTrustOne(si *signerInfo) error {
 	{
 		k, err := st.findKey(si.kid, nil)
 		if err != nil {
-			if errors.Is(err, unix.ENOKEY) {
+			if errors.Is(err, compat.ENOKEY) {
 				return st.noKeyError()
 			}
 			return err
@@ -358,7 +358,7 @@ matched:
 		err = verifyCertBy(key.pub, subject.cert)
 	}
 	if err != nil {
-		return fmt.Errorf("cms: signature rejected by trusted key %q (%v): %w", key.cert.Subject.String(), unwrapMessage(err), unix.EKEYREJECTED)
+		return fmt.Errorf("cms: signature rejected by trusted key %q (%v): %w", key.cert.Subject.String(), unwrapMessage(err), compat.EKEYREJECTED)
 	}
 	if x != nil {
 		st.certs[x].verified = true
@@ -373,7 +373,7 @@ matched:
 // nesting its text in another message.
 func unwrapMessage(err error) string {
 	s := strings.TrimPrefix(err.Error(), "cms: ")
-	var e unix.Errno
+	var e compat.Errno
 	if errors.As(err, &e) {
 		s = strings.TrimSuffix(s, ": "+e.Error())
 	}
@@ -398,7 +398,7 @@ func digestInfoPrefix(h crypto.Hash) ([]byte, error) {
 		crypto.SHA3_512: oidSHA3_512,
 	}[h]
 	if oid == nil {
-		return nil, errno(unix.ENOPKG, "no PKCS#1 DigestInfo for %v", h)
+		return nil, errno(compat.ENOPKG, "no PKCS#1 DigestInfo for %v", h)
 	}
 	b := cryptobyte.NewBuilder(nil)
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {

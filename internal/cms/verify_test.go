@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"testing"
 	"time"
 
@@ -209,7 +210,7 @@ func fixLengths(t *testing.T, der []byte, delta int) []byte {
 	return der
 }
 
-// Errors always wrap a unix.Errno and never succeed on mangled input.
+// Errors always wrap a compat.Errno and never succeed on mangled input.
 func TestVerifyErrorsWrapErrno(t *testing.T) {
 	kp := testKeyPair(t)
 	for _, f := range fixtures(t) {
@@ -218,7 +219,7 @@ func TestVerifyErrorsWrapErrno(t *testing.T) {
 			if err == nil {
 				t.Fatalf("%s cut at %d: accepted", f.name, cut)
 			}
-			var e unix.Errno
+			var e compat.Errno
 			if !errors.As(err, &e) {
 				t.Fatalf("%s cut at %d: %v wraps no errno", f.name, cut, err)
 			}

@@ -6,9 +6,9 @@ import (
 	"encoding/asn1"
 	"time"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-	"golang.org/x/sys/unix"
 )
 
 // kernelCert is what the kernel's x509_cert_parse keeps of a certificate (struct
@@ -81,7 +81,7 @@ var (
 	oidBasicConstr   = asn1.ObjectIdentifier{2, 5, 29, 19}
 	oidAKID          = asn1.ObjectIdentifier{2, 5, 29, 35}
 	oidCommonName    = asn1.ObjectIdentifier{2, 5, 4, 3}
-	errCertStructure = errno(unix.EBADMSG, "embedded certificate: malformed ASN.1")
+	errCertStructure = errno(compat.EBADMSG, "embedded certificate: malformed ASN.1")
 )
 
 // parseKernelCert parses a certificate as x509_cert_parse does (crypto/asymmetric_keys/
@@ -136,7 +136,7 @@ func parseKernelCert(raw []byte) (*kernelCert, error) {
 		}
 	}
 	if !found {
-		return nil, errno(unix.ENOPKG, "embedded certificate: unsupported signature algorithm %v", sigOID)
+		return nil, errno(compat.ENOPKG, "embedded certificate: unsupported signature algorithm %v", sigOID)
 	}
 	if c.rawIssuer, err = readName(&tbs, nil); err != nil {
 		return nil, err
@@ -219,10 +219,10 @@ func parseKernelCert(raw []byte) (*kernelCert, error) {
 		return nil, errCertStructure
 	}
 	if !outerOID.Equal(sigOID) {
-		return nil, errno(unix.EINVAL, "embedded certificate: signatureAlgorithm %v differs from tbsCertificate.signature %v", outerOID, sigOID)
+		return nil, errno(compat.EINVAL, "embedded certificate: signatureAlgorithm %v differs from tbsCertificate.signature %v", outerOID, sigOID)
 	}
 	if len(sigBits) < 1 || sigBits[0] != 0 {
-		return nil, errno(unix.EBADMSG, "embedded certificate: signature BIT STRING has unused bits")
+		return nil, errno(compat.EBADMSG, "embedded certificate: signature BIT STRING has unused bits")
 	}
 	c.sig.s = sigBits[1:]
 	if !cert.Empty() || !in.Empty() {
@@ -242,23 +242,23 @@ func parseKernelCert(raw []byte) (*kernelCert, error) {
 func readName(s *cryptobyte.String, cn *string) ([]byte, error) {
 	var name cryptobyte.String
 	if !s.ReadASN1(&name, cbasn1.SEQUENCE) || name.Empty() {
-		return nil, errno(unix.EBADMSG, "malformed Name")
+		return nil, errno(compat.EBADMSG, "malformed Name")
 	}
 	contents := []byte(name)
 	for !name.Empty() {
 		var rdn cryptobyte.String
 		if !name.ReadASN1(&rdn, cbasn1.SET) || rdn.Empty() {
-			return nil, errno(unix.EBADMSG, "malformed Name")
+			return nil, errno(compat.EBADMSG, "malformed Name")
 		}
 		for !rdn.Empty() {
 			var ava, val cryptobyte.String
 			var tag cbasn1.Tag
 			if !rdn.ReadASN1(&ava, cbasn1.SEQUENCE) {
-				return nil, errno(unix.EBADMSG, "malformed Name")
+				return nil, errno(compat.EBADMSG, "malformed Name")
 			}
 			typ, ok := readOID(&ava)
 			if !ok || !ava.ReadAnyASN1(&val, &tag) || !ava.Empty() {
-				return nil, errno(unix.EBADMSG, "malformed Name")
+				return nil, errno(compat.EBADMSG, "malformed Name")
 			}
 			if cn != nil && typ.Equal(oidCommonName) {
 				*cn = "CN=" + string(val)
@@ -306,7 +306,7 @@ func parseSPKI(elem []byte) (*kernelPubKey, error) {
 	case oid.Equal(oidECPublicKey):
 		// parse_OID(ctx->params): exactly one short-form OID element.
 		if len(params) < 2 || params[0] != 0x06 || int(params[1]) != len(params)-2 {
-			return nil, errno(unix.EBADMSG, "EC public key parameters are not an OID")
+			return nil, errno(compat.EBADMSG, "EC public key parameters are not an OID")
 		}
 		p := cryptobyte.String(params)
 		curve, _ := readOID(&p)
@@ -320,13 +320,13 @@ func parseSPKI(elem []byte) (*kernelPubKey, error) {
 		case curve.Equal(oidP521):
 			pk.algo = "ecdsa-nist-p521"
 		default:
-			return nil, errno(unix.ENOPKG, "unsupported EC curve %v", curve)
+			return nil, errno(compat.ENOPKG, "unsupported EC curve %v", curve)
 		}
 	default:
-		return nil, errno(unix.ENOPKG, "unsupported public key algorithm %v", oid)
+		return nil, errno(compat.ENOPKG, "unsupported public key algorithm %v", oid)
 	}
 	if len(bits) < 1 || bits[0] != 0 {
-		return nil, errno(unix.EBADMSG, "public key BIT STRING has unused bits")
+		return nil, errno(compat.EBADMSG, "public key BIT STRING has unused bits")
 	}
 	pk.key = bits[1:]
 	return pk, nil
@@ -335,7 +335,7 @@ func parseSPKI(elem []byte) (*kernelPubKey, error) {
 // processExtension is x509_process_extension.
 func (c *kernelCert) processExtension(id asn1.ObjectIdentifier, v []byte, rawAKID *[]byte) error {
 	bad := func(what string) error {
-		return errno(unix.EBADMSG, "embedded certificate: malformed %s extension", what)
+		return errno(compat.EBADMSG, "embedded certificate: malformed %s extension", what)
 	}
 	switch {
 	case id.Equal(oidSKID):
@@ -359,7 +359,7 @@ func (c *kernelCert) processExtension(id asn1.ObjectIdentifier, v []byte, rawAKI
 
 // parseAKID decodes the authorityKeyIdentifier with x509_akid.asn1.
 func (c *kernelCert) parseAKID(raw []byte) error {
-	bad := errno(unix.EBADMSG, "embedded certificate: malformed authorityKeyIdentifier")
+	bad := errno(compat.EBADMSG, "embedded certificate: malformed authorityKeyIdentifier")
 	s := cryptobyte.String(raw)
 	var akid cryptobyte.String
 	if !s.ReadASN1(&akid, cbasn1.SEQUENCE) || !s.Empty() {
@@ -422,7 +422,7 @@ func (c *kernelCert) looksSelfSigned() (bool, error) {
 			return false, nil
 		}
 		if a != b && c.authIDs[0] != nil && c.authIDs[1] != nil {
-			return false, errno(unix.EKEYREJECTED, "embedded certificate %q: authorityKeyIdentifier parts disagree", c.subject)
+			return false, errno(compat.EKEYREJECTED, "embedded certificate %q: authorityKeyIdentifier parts disagree", c.subject)
 		}
 	}
 	return true, nil

@@ -1,21 +1,27 @@
-// Package kerrno names the kernel errors bpfsig reports.
+// Package kerrno finds the kernel errno in bpfsig's errors.
 //
 // Every failure that the kernel would report with an errno is returned by bpfsig as an error
-// that wraps the corresponding [unix.Errno] (for example unix.EKEYREJECTED), so callers can
-// use errors.Is and the command line can print the kernel's own name for it.
+// that wraps the corresponding [compat.Errno] (for example compat.EKEYREJECTED), so callers can
+// use errors.Is and the command line can print the kernel's own name for it. On Linux a raw
+// syscall.Errno found in the chain (from bpf(2) itself) counts too.
 package kerrno
 
 import (
 	"errors"
+	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/bpfsig/bpfsig/compat"
 )
 
 // Of returns the kernel errno wrapped by err, if any.
-func Of(err error) (unix.Errno, bool) {
-	var e unix.Errno
+func Of(err error) (compat.Errno, bool) {
+	var e compat.Errno
 	if errors.As(err, &e) {
 		return e, true
+	}
+	var se syscall.Errno
+	if errors.As(err, &se) {
+		return compat.Errno(se), true
 	}
 	return 0, false
 }
@@ -27,56 +33,11 @@ func Name(err error) string {
 	if !ok {
 		return ""
 	}
-	return NameOf(e)
+	return e.Name()
 }
 
 // NameOf returns the symbolic name of e ("EBADMSG"), or "" for 0.
-func NameOf(e unix.Errno) string {
-	switch e {
-	case 0:
-		return ""
-	case unix.EOPNOTSUPP:
-		// Same value as ENOTSUP on Linux; the kernel's BPF code and its documentation say
-		// EOPNOTSUPP.
-		return "EOPNOTSUPP"
-	}
-	if n := unix.ErrnoName(e); n != "" {
-		return n
-	}
-	return "errno " + itoa(int(e))
-}
+func NameOf(e compat.Errno) string { return e.Name() }
 
 // Parse returns the errno named n ("ENOKEY"), or false if n names none.
-func Parse(n string) (unix.Errno, bool) {
-	if n == "" {
-		return 0, false
-	}
-	for e := unix.Errno(1); e < 4096; e++ {
-		if NameOf(e) == n || unix.ErrnoName(e) == n {
-			return e, true
-		}
-	}
-	return 0, false
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	p := len(b)
-	neg := i < 0
-	if neg {
-		i = -i
-	}
-	for i > 0 {
-		p--
-		b[p] = byte('0' + i%10)
-		i /= 10
-	}
-	if neg {
-		p--
-		b[p] = '-'
-	}
-	return string(b[p:])
-}
+func Parse(n string) (compat.Errno, bool) { return compat.ParseErrno(n) }

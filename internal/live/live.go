@@ -10,9 +10,10 @@ package live
 import (
 	"fmt"
 
+	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/bpfsys"
-	"github.com/bpfsig/bpfsig/internal/kerrno"
+	"github.com/bpfsig/bpfsig/internal/skel"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,29 +25,56 @@ const (
 	Unsigned Mode = "unsigned"
 )
 
-// Procedure returns the bpfsys load procedure of a scheme's host code.
+// procedures maps the load procedure a strategy names (compat.Info.Procedure) to bpfsys's.
+var procedures = map[string]bpfsys.Procedure{"6.18": bpfsys.Legacy, "chain": bpfsys.Chain, "raw": bpfsys.Raw}
+
+// Procedure returns the bpfsys load procedure of a scheme's host code, as its strategy names it.
 func Procedure(s compat.Scheme) (bpfsys.Procedure, error) {
-	switch s {
-	case compat.Legacy:
-		return bpfsys.Legacy, nil
-	case compat.Chain:
-		return bpfsys.Chain, nil
-	case compat.Raw:
-		return bpfsys.Raw, nil
+	st, err := compat.Lookup(s)
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no load procedure for scheme %q", s)
+	name := st.Info().Procedure
+	p, ok := procedures[name]
+	if !ok {
+		return 0, fmt.Errorf("no live load procedure for scheme %s (it names %q)", s, name)
+	}
+	return p, nil
+}
+
+// HostScheme returns the scheme whose load procedure a host runs for a skeleton detected as
+// detected: its own, and for an unsigned skeleton the one its generator's host code uses —
+// libbpf's 6.18 procedure (bpf_load_and_run), which every released unsigned lskel host runs.
+func HostScheme(detected compat.Scheme) compat.Scheme {
+	if detected == compat.Unsigned || detected == "" {
+		return compat.Legacy
+	}
+	return detected
+}
+
+// ProcedureName returns the procedure name a scheme's strategy gives, "" if unknown.
+func ProcedureName(s compat.Scheme) string {
+	st, err := compat.Lookup(s)
+	if err != nil {
+		return ""
+	}
+	return st.Info().Procedure
 }
 
 // Spec returns the load of a under scheme's procedure, altered by cond. mode Unsigned passes no
 // signature and leaves everything else as the signed load would have it.
-func Spec(a *compat.Artifact, scheme compat.Scheme, cond compat.Conditions, mode Mode, keyringID int32) (bpfsys.LoadSpec, error) {
+func Spec(a compat.Artifact, scheme compat.Scheme, cond compat.Conditions, mode Mode, keyringID int32) (bpfsys.LoadSpec, error) {
+	d, err := skel.Of(a)
+	if err != nil {
+		return bpfsys.LoadSpec{}, err
+	}
 	proc, err := Procedure(scheme)
 	if err != nil {
 		return bpfsys.LoadSpec{}, err
 	}
 	spec := bpfsys.LoadSpec{
-		Name: a.File.Name(), Insn: a.Insn(), Data: a.Data(), KeyringID: keyringID, Procedure: proc,
-		CtxSize:       a.File.LoaderCtxSize(),
+		Name: d.Name(), Insn: d.Insn(), Data: d.Data(), KeyringID: keyringID, Procedure: proc,
+		CtxSize:       d.File().LoaderCtxSize(),
 		NoExclusive:   cond.MapNotExclusive || a.ExclHash() == nil, // unsigned skeletons pass no excl_prog_hash
 		ExclHash:      a.ExclHash(),
 		NoFreeze:      cond.MapNotFrozen,
@@ -55,7 +83,7 @@ func Spec(a *compat.Artifact, scheme compat.Scheme, cond compat.Conditions, mode
 	if mode == Signed {
 		spec.Signature = a.Sig()
 	}
-	if maps, ok := a.SignatureMaps(); ok && scheme == compat.Chain {
+	if maps, ok := a.SignatureMaps(); ok && proc == bpfsys.Chain {
 		spec.SignatureMaps = maps
 	}
 	return spec, nil
@@ -72,7 +100,7 @@ type Cell struct {
 }
 
 // ErrnoName returns the errno's name, "" for none.
-func (c Cell) ErrnoName() string { return kerrno.NameOf(c.Errno) }
+func (c Cell) ErrnoName() string { return compat.Errno(c.Errno).Name() }
 
 // String is a compact form: "accepted", "setup EPERM", "run -22".
 func (c Cell) String() string {
@@ -155,31 +183,38 @@ type Decision struct {
 // run), and a raw loader's run stage. It cannot decide: signature checks (without
 // CONFIG_SYSTEM_DATA_VERIFICATION), the chain procedure (attr size 180 → E2BIG on any released
 // kernel), the raw scheme's signed-load map requirements, or host-set override values.
-func Decide(k *Kernel, scenario, column string, c compat.Case, model *compat.Verdict) (Decision, error) {
+func Decide(k *Kernel, scenario, column string, c compare.Case, model *compat.Verdict) (Decision, error) {
+	if c.NotApplicable != "" {
+		return Decision{Scenario: scenario, Column: column, Why: "does not apply: " + c.NotApplicable}, nil
+	}
+	proc := ProcedureName(c.Kernel)
 	d := Decision{Scenario: scenario, Column: column, Model: modelString(model)}
 	switch {
 	case !k.Usable:
 		d.Why = "bpf(2) with syscall programs and exclusive maps is not usable here"
 		return d, nil
-	case c.Kernel == compat.Chain:
+	case proc == "chain":
 		d.Why = "the chain procedure needs attr fields no released kernel has (E2BIG)"
+		return d, nil
+	case proc != "6.18" && proc != "raw":
+		d.Why = fmt.Sprintf("bpfsig cannot run the %s scheme's load procedure", c.Kernel)
 		return d, nil
 	case c.Cond.HostOverrides:
 		d.Why = "host-set override values are not exercised live"
 		return d, nil
-	case c.Kernel == compat.Raw && (c.Cond.MapNotExclusive || c.Cond.MapNotFrozen):
+	case proc == "raw" && (c.Cond.MapNotExclusive || c.Cond.MapNotFrozen):
 		d.Why = "the raw scheme's map requirements are checked only in signed loads by a raw-bytes kernel"
 		return d, nil
 	case !k.CanVerify && rejectedAt(model, compat.StageAdmission):
 		d.Why = "decided by the signature check, which this kernel cannot perform"
 		return d, nil
-	case c.Kernel == compat.Raw && k.CanVerify:
+	case proc == "raw" && k.CanVerify:
 		d.Why = "this kernel verifies signatures the legacy way; a raw-bytes kernel is not running"
 		return d, nil
 	}
 	mode := Unsigned
 	var keyringID int32
-	if k.CanVerify && c.Kernel == compat.Legacy {
+	if k.CanVerify && proc == "6.18" {
 		mode = Signed
 		kr, err := keyringFor(c)
 		if err != nil {
@@ -188,7 +223,7 @@ func Decide(k *Kernel, scenario, column string, c compat.Case, model *compat.Ver
 		defer kr.Close()
 		keyringID = kr.ID
 	}
-	spec, err := Spec(c.Artifact, c.Kernel, c.Cond, mode, keyringID)
+	spec, err := Spec(c.Skeleton.Artifact(), c.Kernel, c.Cond, mode, keyringID)
 	if err != nil {
 		return d, err
 	}
@@ -202,9 +237,9 @@ func Decide(k *Kernel, scenario, column string, c compat.Case, model *compat.Ver
 	return d, nil
 }
 
-func keyringFor(c compat.Case) (*bpfsys.Keyring, error) {
+func keyringFor(c compare.Case) (*bpfsys.Keyring, error) {
 	var ders [][]byte
-	for _, t := range c.Trust {
+	for _, t := range c.Trust.Certs {
 		ders = append(ders, t.Raw)
 	}
 	return bpfsys.NewKeyring(ders)
@@ -229,7 +264,7 @@ func agree(v *compat.Verdict, c Cell, mode Mode) bool {
 	if v.Stage == compat.StageRun {
 		return v.Retval != nil && c.Retval != nil && *v.Retval == *c.Retval
 	}
-	return v.Errno == c.Errno
+	return v.Errno == compat.Errno(c.Errno)
 }
 
 func modelString(v *compat.Verdict) string {

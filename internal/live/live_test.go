@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/bpfsys"
 	"github.com/bpfsig/bpfsig/internal/live"
@@ -34,23 +35,16 @@ func TestDifferentialTamperMatrix(t *testing.T) {
 	k := kernel(t)
 	s := testfix.Signer(t)
 	for _, from := range []string{"unsigned", "legacy-v1"} {
-		a := testfix.Artifact(t, from)
-		signed, err := compat.SignAll(a, s, compat.Columns)
+		rows, err := compare.Tamper(testfix.Skeleton(t, from), s, compare.Scenarios, compare.Columns())
 		if err != nil {
 			t.Fatal(err)
 		}
 		decided := 0
-		for _, sc := range compat.Scenarios {
-			for _, col := range compat.Columns {
-				c, err := compat.Prepare(signed, col, sc, testfix.Trust(t))
-				if err != nil {
-					t.Fatal(err)
-				}
-				model, err := c.Judge()
-				if err != nil {
-					t.Fatal(err)
-				}
-				d, err := live.Decide(k, sc.Name, col.Name, c, model)
+		for _, r := range rows {
+			sc := r.Scenario
+			for _, cell := range r.Cells {
+				col := cell.Column
+				d, err := live.Decide(k, sc.Name, col.Name, cell.Case, cell.Verdict)
 				if err != nil {
 					t.Fatalf("%s/%s: %v", sc.Name, col.Name, err)
 				}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/cms"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 )
@@ -50,11 +51,11 @@ func modelAnswer(c corpusCase) (e unix.Errno, text string) {
 	if err == nil {
 		return 0, ""
 	}
-	e, ok := kerrno.Of(err)
+	ke, ok := kerrno.Of(err)
 	if !ok {
 		return unix.Errno(0xfffe), "no errno: " + err.Error()
 	}
-	return e, err.Error()
+	return unix.Errno(ke), err.Error()
 }
 
 func name(e unix.Errno) string {
@@ -66,7 +67,7 @@ func name(e unix.Errno) string {
 	case 0xfffe:
 		return "NO-ERRNO"
 	}
-	return kerrno.NameOf(e)
+	return kerrno.NameOf(compat.Errno(e))
 }
 
 // TestDifferential has the kernel judge the whole corpus in one VM boot and compares each answer

@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/oracle/bpf"
 	"github.com/bpfsig/bpfsig/internal/oracle/wire"
@@ -92,7 +93,7 @@ type Result struct {
 func (r Result) String() string {
 	v := "0"
 	if r.Errno != 0 {
-		v = kerrno.NameOf(r.Errno)
+		v = kerrno.NameOf(compat.Errno(r.Errno))
 	}
 	if r.Detail != "" {
 		return fmt.Sprintf("%s: %s (%s)", r.Name, v, r.Detail)

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 )
 
@@ -47,7 +48,7 @@ func errnoText(e unix.Errno) string {
 	if e == 0 {
 		return "0"
 	}
-	return kerrno.NameOf(e)
+	return kerrno.NameOf(compat.Errno(e))
 }
 
 // oidRSAEncryption and oidSHA256WithRSA are DER OBJECT IDENTIFIERs (tag, length, value) of equal

@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/keys"
+	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
 // Names of the fixture skeletons, testdata/minimal/NAME.skel.h.
@@ -45,17 +47,30 @@ func Bytes(tb testing.TB, name string) []byte {
 	return b
 }
 
-// Artifact parses fixture skeleton name.
-func Artifact(tb testing.TB, name string) *compat.Artifact {
+// Artifact parses fixture skeleton name into the document model.
+func Artifact(tb testing.TB, name string) *skel.Doc {
 	tb.Helper()
-	a, err := compat.Open(SkelPath(name))
+	a, err := skel.Parse(SkelPath(name), Bytes(tb, name))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if a.LoaderErr != nil {
-		tb.Fatal(a.LoaderErr)
+	if err := a.LoaderError(); err != nil {
+		tb.Fatal(err)
 	}
 	return a
+}
+
+// Skeleton opens fixture skeleton name through the front door.
+func Skeleton(tb testing.TB, name string) *bpfsig.Skeleton {
+	tb.Helper()
+	sk, err := bpfsig.Open(SkelPath(name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := sk.LoaderError(); err != nil {
+		tb.Fatal(err)
+	}
+	return sk
 }
 
 // KeyPath and CertPath are the fixture test key (RSA-2048) and its certificate.
@@ -85,7 +100,10 @@ func Cert(tb testing.TB) *x509.Certificate {
 }
 
 // Trust returns a trust set of the fixture certificate.
-func Trust(tb testing.TB) []*x509.Certificate { return []*x509.Certificate{Cert(tb)} }
+func Trust(tb testing.TB) *bpfsig.Trust { return bpfsig.NewTrust(Cert(tb)) }
+
+// Certs returns the fixture certificate as a certificate list.
+func Certs(tb testing.TB) []*x509.Certificate { return []*x509.Certificate{Cert(tb)} }
 
 // P256Signer returns a fresh ECDSA P-256 key with a self-signed certificate that has a subject
 // key identifier: a signer nobody else trusts.

@@ -1,4 +1,7 @@
-package compat
+// Package policy chooses the scheme, per program, that sign and migrate sign for: a YAML file
+// of rules over skeleton object names and paths, and the precedence rule that combines it with
+// an explicit target (Resolve).
+package policy
 
 import (
 	"bytes"
@@ -11,21 +14,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/compat"
 )
-
-// Target is the scheme (and check generation) a program is to be signed for.
-type Target struct {
-	Scheme     Scheme
-	Generation loader.Generation
-}
-
-func (t Target) String() string {
-	if t.Generation != loader.GenNone {
-		return string(t.Scheme) + " " + t.Generation.String()
-	}
-	return string(t.Scheme)
-}
 
 // Policy chooses a Target per program. Its file format (YAML):
 //
@@ -40,12 +30,13 @@ func (t Target) String() string {
 //	    scheme: chain
 //
 // Every rule has exactly one of name and path. Unknown keys, unknown schemes or generations, a
-// generation for the raw scheme, and two rules with the same selector but different targets are
-// errors naming the line. A program matched by rules with different targets is an error naming
+// generation the scheme does not offer, and two rules with the same selector but different targets are
+// errors naming the line. Schemes are those registered with compat, so a policy may name a
+// scheme of any strategy the program imports. A program matched by rules with different targets is an error naming
 // both rules' lines.
 type Policy struct {
 	File    string
-	Default Target
+	Default compat.Target
 	Rules   []Rule
 }
 
@@ -54,7 +45,7 @@ type Rule struct {
 	Line   int
 	Name   string // glob over the skeleton's object name
 	Path   string // glob over the file path
-	Target Target
+	Target compat.Target
 	re     *regexp.Regexp
 }
 
@@ -78,7 +69,7 @@ func (e *PolicyError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e
 
 // ParsePolicy parses a policy; file names it in errors.
 func ParsePolicy(file string, src []byte) (*Policy, error) {
-	p := &Policy{File: file, Default: Target{Scheme: Raw}}
+	p := &Policy{File: file, Default: compat.Target{Scheme: compat.Raw}}
 	perr := func(line int, format string, args ...any) error {
 		return &PolicyError{File: file, Line: line, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -138,9 +129,10 @@ func ParsePolicy(file string, src []byte) (*Policy, error) {
 }
 
 // target decodes a mapping of scheme/generation (and, for rules, name or path).
-func target(n *yaml.Node, perr func(int, string, ...any) error, rule bool) (Target, map[string]string, error) {
-	var t Target
+func target(n *yaml.Node, perr func(int, string, ...any) error, rule bool) (compat.Target, map[string]string, error) {
+	var t compat.Target
 	sel := map[string]string{}
+	schemeLine, genLine := 0, 0
 	if n.Kind != yaml.MappingNode {
 		return t, nil, perr(n.Line, "expected a mapping with scheme (and generation)")
 	}
@@ -151,18 +143,18 @@ func target(n *yaml.Node, perr func(int, string, ...any) error, rule bool) (Targ
 		}
 		switch k.Value {
 		case "scheme":
-			switch s := Scheme(v.Value); s {
-			case Legacy, Chain, Raw:
-				t.Scheme = s
-			default:
-				return t, nil, perr(v.Line, "unknown scheme %q (known: legacy, chain, raw)", v.Value)
+			if _, err := compat.Lookup(compat.Scheme(v.Value)); err != nil {
+				return t, nil, perr(v.Line, "%v", err)
 			}
+			t.Scheme = compat.Scheme(v.Value)
+			schemeLine = v.Line
 		case "generation":
-			g, err := loader.ParseGeneration(v.Value)
-			if err != nil || g == loader.GenNone {
-				return t, nil, perr(v.Line, "unknown generation %q (known: v1, v2)", v.Value)
+			g, err := compat.ParseGeneration(v.Value)
+			if err != nil || g == compat.NoGeneration {
+				return t, nil, perr(v.Line, "unknown generation %q", v.Value)
 			}
 			t.Generation = g
+			genLine = v.Line
 		case "name", "path":
 			if !rule {
 				return t, nil, perr(k.Line, "unknown key %q here", k.Value)
@@ -175,17 +167,34 @@ func target(n *yaml.Node, perr func(int, string, ...any) error, rule bool) (Targ
 	if t.Scheme == "" {
 		return t, nil, perr(n.Line, "scheme is required")
 	}
-	if t.Scheme == Raw && t.Generation != loader.GenNone {
-		return t, nil, perr(n.Line, "the raw scheme has no check block: generation does not apply")
+	if t.Generation != compat.NoGeneration {
+		if _, err := t.Validate(); err != nil {
+			return t, nil, perr(genLine, "%v", err)
+		}
 	}
+	_ = schemeLine
 	if rule && len(sel) != 1 {
 		return t, nil, perr(n.Line, "a rule needs exactly one of name and path")
 	}
 	return t, sel, nil
 }
 
-// Choose returns the target for the skeleton at file whose object is called name.
-func (p *Policy) Choose(file, name string) (Target, error) {
+// Choose returns the target the policy alone gives the skeleton at file whose object is called
+// name: the matching rule's, else the default. See Resolve for combining it with flags.
+func (p *Policy) Choose(file, name string) (compat.Target, error) {
+	r, err := p.match(file, name)
+	if err != nil {
+		return compat.Target{}, err
+	}
+	if r == nil {
+		return p.Default, nil
+	}
+	return r.Target, nil
+}
+
+// match returns the rule that matches, nil if none; rules that match with different targets
+// are an error.
+func (p *Policy) match(file, name string) (*Rule, error) {
 	var hit *Rule
 	for i := range p.Rules {
 		r := &p.Rules[i]
@@ -195,13 +204,10 @@ func (p *Policy) Choose(file, name string) (Target, error) {
 		if hit == nil {
 			hit = r
 		} else if hit.Target != r.Target {
-			return Target{}, fmt.Errorf("%s: rules at lines %d (%s) and %d (%s) both match %s", p.File, hit.Line, hit.Target, r.Line, r.Target, file)
+			return nil, fmt.Errorf("%s: rules at lines %d (%s) and %d (%s) both match %s", p.File, hit.Line, hit.Target, r.Line, r.Target, file)
 		}
 	}
-	if hit == nil {
-		return p.Default, nil
-	}
-	return hit.Target, nil
+	return hit, nil
 }
 
 func (r *Rule) matches(file, name string) bool {
@@ -261,4 +267,49 @@ func globRegexp(g string) (*regexp.Regexp, error) {
 	}
 	b.WriteString("$")
 	return regexp.Compile(b.String())
+}
+
+// Resolve returns the target for the program at file whose object is called name, from an
+// explicit target (a --scheme/--generation given by the user; zero if none) and a policy (nil
+// if none). The one precedence rule, for sign and migrate alike:
+//
+//   - a policy rule that matches the program decides; an explicit target that says otherwise
+//     is an error naming the rule (the policy is the fleet's decision, the flag a default);
+//   - otherwise the explicit target, if given, replaces the policy's default;
+//   - otherwise the policy's default, else raw.
+//
+// The result is validated against the registry, its generation defaulted: an explicit
+// generation the scheme does not offer (raw v1) is an error.
+func Resolve(explicit compat.Target, p *Policy, file, name string) (compat.Target, error) {
+	if explicit.Scheme == "" && explicit.Generation != compat.NoGeneration {
+		return compat.Target{}, fmt.Errorf("generation %s given without a scheme", explicit.Generation)
+	}
+	t := compat.Target{Scheme: compat.Raw}
+	var rule *Rule
+	if p != nil {
+		t = p.Default
+		var err error
+		if rule, err = p.match(file, name); err != nil {
+			return compat.Target{}, err
+		}
+	}
+	switch {
+	case rule != nil:
+		if explicit.Scheme != "" && !sameTarget(explicit, rule.Target) {
+			return compat.Target{}, fmt.Errorf("%s: %s is %s by the rule at %s:%d, not %s", file, name, rule.Target, p.File, rule.Line, explicit)
+		}
+		t = rule.Target
+	case explicit.Scheme != "":
+		t = explicit
+	}
+	return t.Validate()
+}
+
+// sameTarget reports whether an explicit target agrees with a rule's: a generation left out on
+// either side agrees with any.
+func sameTarget(explicit, rule compat.Target) bool {
+	if explicit.Scheme != rule.Scheme {
+		return false
+	}
+	return explicit.Generation == compat.NoGeneration || rule.Generation == compat.NoGeneration || explicit.Generation == rule.Generation
 }

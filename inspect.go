@@ -1,11 +1,12 @@
-package compat
+package bpfsig
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 )
 
-// Report is what `bpfsig inspect` says about one skeleton. Nothing in it is verified against a
+// Report describes one skeleton's content, as `bpfsig inspect --json` prints it. Nothing in it is verified against a
 // trust set; it describes the content.
 type Report struct {
 	File           string     `json:"file"`
@@ -28,7 +29,9 @@ type Report struct {
 	SignerInfo     *SignerRef `json:"signer"`
 	Maps           []string   `json:"maps,omitempty"`
 	Progs          []string   `json:"progs,omitempty"`
-	Error          string     `json:"error"`
+	// Status is the scheme's standing (for example "refused upstream"), when it has one.
+	Status string `json:"status,omitempty"`
+	Error  string `json:"error"`
 }
 
 // Override is one host-override block.
@@ -48,48 +51,52 @@ type SignerRef struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// Inspect describes a.
-func Inspect(a *Artifact) *Report {
-	d := Detect(a)
+// Inspect describes the skeleton's content. Nothing in the report is verified against a trust
+// set.
+func (s *Skeleton) Inspect() *Report {
+	d := s.doc
 	r := &Report{
-		File: a.Path, Name: a.File.Name(), Scheme: d.Scheme, Generation: d.Generation.String(), Evidence: d.Evidence,
-		InsnBytes: len(a.Insn()), InsnSlots: len(a.Insn()) / 8, DataBytes: len(a.Data()),
-		Maps: a.File.Maps(), Progs: a.File.Progs(), OverrideBlocks: []Override{},
+		File: d.Path(), Name: d.Name(), Scheme: s.det.Scheme, Generation: d.CheckGeneration().String(), Evidence: s.det.Evidence,
+		InsnBytes: len(d.Insn()), InsnSlots: len(d.Insn()) / 8, DataBytes: len(d.Data()),
+		Maps: d.File().Maps(), Progs: d.File().Progs(), OverrideBlocks: []Override{},
 	}
-	ih, dh := a.InsnHash(), a.DataHash()
-	r.InsnSHA256, r.DataSHA256 = hexs(ih[:]), hexs(dh[:])
-	if a.LoaderErr != nil {
-		r.Error = a.LoaderErr.Error()
+	if s.detErr != nil {
+		r.Error = s.detErr.Error()
+	} else if st, err := s.strategy(); err == nil {
+		r.Status = st.Info().Status
 	}
-	if c := a.Check(); c != nil {
-		r.EmbeddedHash = hexs(c.Hash[:])
+	ih, dh := d.InsnHash(), d.DataHash()
+	r.InsnSHA256, r.DataSHA256 = hex.EncodeToString(ih[:]), hex.EncodeToString(dh[:])
+	if err := d.LoaderError(); err != nil {
+		r.Error = err.Error()
+	}
+	if c := d.Check(); c != nil {
+		r.EmbeddedHash = hex.EncodeToString(c.Hash[:])
 		ok := c.Hash == dh
 		r.MetadataHashOK = &ok
 		r.CheckSlots = []int{c.Start, c.Start + c.Len - 1}
 	}
-	if a.Loader != nil {
-		for _, b := range a.Loader.Overrides() {
-			r.OverrideBlocks = append(r.OverrideBlocks, Override{Kind: b.Kind.String(), Map: OverrideMap(a, b), Slots: [2]int{b.Start, b.Start + b.Len - 1}})
-		}
+	for _, b := range d.Overrides() {
+		r.OverrideBlocks = append(r.OverrideBlocks, Override{Kind: b.Kind.String(), Map: d.OverrideMap(b), Slots: [2]int{b.Start, b.Start + b.Len - 1}})
 	}
-	if e := a.ExclHash(); e != nil {
-		r.ExclHash = hexs(e)
+	if e := d.ExclHash(); e != nil {
+		r.ExclHash = hex.EncodeToString(e)
 		ok := bytes.Equal(e, ih[:])
 		r.ExclHashOK = &ok
 	}
-	if m, ok := a.SignatureMaps(); ok {
+	if m, ok := d.SignatureMaps(); ok {
 		r.SignatureMaps = m
 	}
-	if a.Signed() {
-		ref := &SignerRef{Size: len(a.Sig())}
-		if s, err := a.Signature(); err != nil {
+	if d.Signed() {
+		ref := &SignerRef{Size: len(d.Sig())}
+		if sig, err := d.Signature(); err != nil {
 			ref.Error = err.Error()
 			if r.Error == "" {
 				r.Error = fmt.Sprintf("opts_sig: %v", err)
 			}
 		} else {
-			ref.IDForm, ref.ID = s.SignerID.String(), signerID(s.SignerString())
-			ref.Algorithm, ref.Digest = s.AlgorithmName(), s.DigestName()
+			ref.IDForm, ref.ID = sig.SignerID.String(), signerID(sig.SignerString())
+			ref.Algorithm, ref.Digest = sig.AlgorithmName(), sig.DigestName()
 		}
 		r.SignerInfo = ref
 	}

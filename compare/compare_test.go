@@ -1,100 +1,18 @@
-package compat_test
+package compare_test
 
 import (
-	"bytes"
 	"fmt"
 	"testing"
 
+	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
-	"github.com/bpfsig/bpfsig/internal/loader"
 	"github.com/bpfsig/bpfsig/internal/testfix"
-	"golang.org/x/sys/unix"
-
-	_ "github.com/bpfsig/bpfsig/chain"
-	_ "github.com/bpfsig/bpfsig/legacy"
-	_ "github.com/bpfsig/bpfsig/raw"
 )
-
-// TestSignByteIdentity: converting between schemes and signing with the fixture key must give
-// exactly the upstream generators' files (fixtures README, "Transformations are exact").
-func TestSignByteIdentity(t *testing.T) {
-	s := testfix.Signer(t)
-	tests := []struct {
-		from   string
-		scheme compat.Scheme
-		gen    loader.Generation
-		want   string
-	}{
-		{"unsigned", compat.Legacy, loader.GenV1, "legacy-v1"},
-		{"unsigned", compat.Legacy, loader.GenV2, "legacy-v2"},
-		{"unsigned", compat.Legacy, loader.GenNone, "legacy-v2"}, // v2 is the default
-		{"unsigned", compat.Raw, loader.GenNone, "raw"},
-		{"legacy-v1", compat.Raw, loader.GenNone, "raw"},
-		{"legacy-v2", compat.Raw, loader.GenNone, "raw"},
-		{"chain", compat.Raw, loader.GenNone, "raw"},
-		{"raw", compat.Raw, loader.GenNone, "raw"},
-		{"legacy-v1", compat.Chain, loader.GenNone, "chain"},
-		{"chain", compat.Chain, loader.GenNone, "chain"},
-		{"legacy-v1", compat.Legacy, loader.GenV1, "legacy-v1"},
-		{"chain", compat.Legacy, loader.GenV1, "legacy-v1"},
-		{"legacy-v2", compat.Legacy, loader.GenV2, "legacy-v2"},
-		{"raw", compat.Legacy, loader.GenV2, "legacy-v2"},
-		{"legacy-v1", compat.Legacy, loader.GenV2, "legacy-v2"},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s->%s%s", tt.from, tt.scheme, tt.gen), func(t *testing.T) {
-			st, err := compat.Lookup(tt.scheme)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := st.Sign(testfix.Artifact(t, tt.from), s, compat.SignOptions{Generation: tt.gen})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, want := out.File.Bytes(), testfix.Bytes(t, tt.want); !bytes.Equal(got, want) {
-				t.Fatalf("signed %s as %s differs from %s.skel.h (%d vs %d bytes)", tt.from, tt.scheme, tt.want, len(got), len(want))
-			}
-		})
-	}
-}
-
-// TestSignDoesNotModifyInput: Sign returns a new artifact.
-func TestSignDoesNotModifyInput(t *testing.T) {
-	a := testfix.Artifact(t, "legacy-v1")
-	before := a.File.Bytes()
-	st, _ := compat.Lookup(compat.Raw)
-	if _, err := st.Sign(a, testfix.Signer(t), compat.SignOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(before, a.File.Bytes()) {
-		t.Fatal("Sign modified its input")
-	}
-}
-
-func TestDetect(t *testing.T) {
-	tests := []struct {
-		name   string
-		scheme compat.Scheme
-		gen    loader.Generation
-	}{
-		{"unsigned", compat.Unsigned, loader.GenNone},
-		{"legacy-v1", compat.Legacy, loader.GenV1},
-		{"legacy-v2", compat.Legacy, loader.GenV2},
-		{"raw", compat.Raw, loader.GenNone},
-		{"chain", compat.Chain, loader.GenV1},
-	}
-	for _, tt := range tests {
-		d := compat.Detect(testfix.Artifact(t, tt.name))
-		if d.Scheme != tt.scheme || d.Generation != tt.gen || len(d.Evidence) == 0 {
-			t.Errorf("%s: Detect = %s %s %v, want %s %s with evidence", tt.name, d.Scheme, d.Generation, d.Evidence, tt.scheme, tt.gen)
-		}
-	}
-}
 
 type cell struct {
 	outcome compat.Outcome
 	stage   compat.Stage
-	errno   unix.Errno
+	errno   compat.Errno
 	retval  int32 // checked when stage is run
 	lsm     compat.LSMKnowledge
 	late    bool // lsm_admitted_then_failed
@@ -118,11 +36,11 @@ var (
 	okUnsigned   = cell{outcome: compat.Accepted, lsm: compat.LSMUnsigned}
 )
 
-func admission(e unix.Errno) cell {
+func admission(e compat.Errno) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageAdmission, errno: e}
 }
 
-func setup(e unix.Errno) cell {
+func setup(e compat.Errno) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageSetup, errno: e}
 }
 
@@ -130,7 +48,7 @@ func runFail(lsm compat.LSMKnowledge) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageRun, retval: -22, lsm: lsm, late: true}
 }
 
-func verifierFail(e unix.Errno, lsm compat.LSMKnowledge) cell {
+func verifierFail(e compat.Errno, lsm compat.LSMKnowledge) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageVerifier, errno: e, lsm: lsm, late: true}
 }
 
@@ -139,18 +57,18 @@ func TestCompareAsIs(t *testing.T) {
 	trust := testfix.Trust(t)
 	want := map[string][3]cell{ // legacy, chain, raw kernels
 		// legacy signatures cover opts_insn; a raw kernel verifies opts_insn ‖ opts_data.
-		"legacy-v1": {okLoaderOnly, okLoaderOnly, admission(unix.EKEYREJECTED)},
-		"legacy-v2": {okLoaderOnly, okLoaderOnly, admission(unix.EKEYREJECTED)},
+		"legacy-v1": {okLoaderOnly, okLoaderOnly, admission(compat.EKEYREJECTED)},
+		"legacy-v2": {okLoaderOnly, okLoaderOnly, admission(compat.EKEYREJECTED)},
 		// a raw signature is over insn ‖ data, which neither a legacy kernel nor a chain kernel
 		// without signature maps (= legacy) checks.
-		"raw": {admission(unix.EKEYREJECTED), admission(unix.EKEYREJECTED), okFull},
+		"raw": {admission(compat.EKEYREJECTED), admission(compat.EKEYREJECTED), okFull},
 		// the chain signature covers the 32-byte root only.
-		"chain": {admission(unix.EKEYREJECTED), okFull, admission(unix.EKEYREJECTED)},
+		"chain": {admission(compat.EKEYREJECTED), okFull, admission(compat.EKEYREJECTED)},
 		// unsigned loads are admitted with nothing verified.
 		"unsigned": {okUnsigned, okUnsigned, okUnsigned},
 	}
 	for name, w := range want {
-		vs, err := compat.CompareAsIs(testfix.Artifact(t, name), trust)
+		vs, err := compare.AsIs(testfix.Skeleton(t, name), trust)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +86,7 @@ func TestCompareAsIs(t *testing.T) {
 // TestTamperMatrix pins every cell of `bpfsig compare --tamper all` for the fixture program.
 // Columns: legacy-v1, legacy-v2, chain, raw.
 func TestTamperMatrix(t *testing.T) {
-	EKR, EPERM := unix.EKEYREJECTED, unix.EPERM
+	EKR, EPERM := compat.EKEYREJECTED, compat.EPERM
 	want := map[string][4]cell{
 		// Correctly signed and loaded: legacy LSMs see the loader only (schemes.md, "What an LSM
 		// knows"), chain and raw see everything.
@@ -181,9 +99,9 @@ func TestTamperMatrix(t *testing.T) {
 		// A flipped byte of the RSA signature value: the key is found, the signature is wrong.
 		"flip-sig": {admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
 		// Truncated DER does not parse (kernel.md table: EBADMSG).
-		"truncate-sig": {admission(unix.EBADMSG), admission(unix.EBADMSG), admission(unix.EBADMSG), admission(unix.EBADMSG)},
+		"truncate-sig": {admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG)},
 		// No key in the keyring matches the signer id (kernel.md table: ENOKEY).
-		"unknown-signer": {admission(unix.ENOKEY), admission(unix.ENOKEY), admission(unix.ENOKEY), admission(unix.ENOKEY)},
+		"unknown-signer": {admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY)},
 		// legacy: libbpf's procedure requests the map hash before the load, and 6.18 refuses to
 		// hash an unfrozen map (kernel.md: EPERM) → the procedure stops at setup; chain: the
 		// kernel cannot hash it → EPERM before the LSM; raw: the map requirement (frozen) fails
@@ -200,7 +118,7 @@ func TestTamperMatrix(t *testing.T) {
 		// Only a raw signature verifies on a raw-bytes kernel.
 		"old-signature-on-raw-kernel": {admission(EKR), admission(EKR), admission(EKR), okFull},
 	}
-	rows, err := compat.CompareTamper(testfix.Artifact(t, "unsigned"), testfix.Signer(t), compat.Scenarios, compat.Columns)
+	rows, err := compare.Tamper(testfix.Skeleton(t, "unsigned"), testfix.Signer(t), compare.Scenarios, compare.Columns())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package compat_test
+package bpfsig_test
 
 import (
 	"crypto"
@@ -8,7 +8,7 @@ import (
 	"crypto/sha256"
 	"testing"
 
-	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/internal/testfix"
 )
 
@@ -16,22 +16,21 @@ import (
 // legacy-v1, the migration's input), per scheme and key type.
 func BenchmarkSign(b *testing.B) {
 	src := testfix.Bytes(b, "legacy-v1")
-	signers := map[string]*compat.Signer{"rsa2048": testfix.Signer(b), "p256": testfix.P256Signer(b)}
-	for _, sc := range []compat.Scheme{compat.Legacy, compat.Chain, compat.Raw} {
-		st, _ := compat.Lookup(sc)
+	signers := map[string]*bpfsig.Signer{"rsa2048": testfix.Signer(b), "p256": testfix.P256Signer(b)}
+	for _, sc := range []bpfsig.Scheme{bpfsig.Legacy, bpfsig.Chain, bpfsig.Raw} {
 		for _, kn := range []string{"rsa2048", "p256"} {
 			s := signers[kn]
 			b.Run(string(sc)+"/"+kn, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					a, err := compat.Parse("bench.skel.h", src)
+					a, err := bpfsig.Parse("bench.skel.h", src)
 					if err != nil {
 						b.Fatal(err)
 					}
-					out, err := st.Sign(a, s, compat.SignOptions{})
+					out, err := bpfsig.Sign(a, s, bpfsig.Target{Scheme: sc})
 					if err != nil {
 						b.Fatal(err)
 					}
-					_ = out.File.Bytes()
+					_ = out.Bytes()
 				}
 			})
 		}
@@ -45,12 +44,11 @@ func BenchmarkVerify(b *testing.B) {
 		src := testfix.Bytes(b, name)
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				a, err := compat.Parse("bench.skel.h", src)
+				a, err := bpfsig.Parse("bench.skel.h", src)
 				if err != nil {
 					b.Fatal(err)
 				}
-				st, _ := compat.Lookup(compat.Detect(a).Scheme)
-				if v := st.Verify(a, trust, compat.Conditions{}); !v.OK() {
+				if v := bpfsig.Verify(a, trust); !v.OK() {
 					b.Fatal(v.Reason)
 				}
 			}

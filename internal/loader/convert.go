@@ -1,0 +1,46 @@
+package loader
+
+import "fmt"
+
+// Convert returns a new Loader: l with its check block removed (if it has one), its
+// host-override blocks removed when dropOverrides, and a check of generation gen (GenNone for
+// none) embedding hash inserted at S. All slot edits are made on one buffer, each fixing the
+// jumps that cross it, and the result is decoded once to validate it. l is not modified.
+//
+// It is the one-pass form of RemoveCheck, RemoveOverrides and InsertCheck, with the same
+// results byte for byte.
+func (l *Loader) Convert(dropOverrides bool, gen Generation, hash [32]byte) (*Loader, error) {
+	out := l.raw
+	var err error
+	if dropOverrides {
+		for i := len(l.overrides) - 1; i >= 0; i-- {
+			b := l.overrides[i]
+			if out, err = RemoveSlots(out, b.Start, b.Len); err != nil {
+				return nil, fmt.Errorf("removing the %s block at slot %d: %w", b.Kind, b.Start, err)
+			}
+		}
+	}
+	if l.check != nil {
+		// The check sits at S, before every override block: removing the overrides first
+		// leaves its slots where they were.
+		if out, err = RemoveSlots(out, l.check.Start, l.check.Len); err != nil {
+			return nil, fmt.Errorf("removing the %s check block: %w", l.check.Gen, err)
+		}
+	}
+	if gen != GenNone {
+		if checkLen(gen) == 0 {
+			return nil, fmt.Errorf("loader: %w %s", ErrGeneration, gen)
+		}
+		blk := CheckBlock(gen, hash, l.bodyStart, cleanupLabel)
+		if blk == nil {
+			return nil, shapeErr(l.bodyStart, ErrOffsetRange, "check %s at slot %d: jumps to L do not fit s16", gen, l.bodyStart)
+		}
+		if out, err = InsertSlots(out, l.bodyStart, blk); err != nil {
+			return nil, fmt.Errorf("inserting a %s check block: %w", gen, err)
+		}
+	}
+	if &out[0] == &l.raw[0] && len(out) == len(l.raw) {
+		return l, nil // nothing changed; a Loader is immutable to its users
+	}
+	return Decode(out)
+}

@@ -1,0 +1,122 @@
+package policy_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/policy"
+
+	_ "github.com/bpfsig/bpfsig/chain"
+	_ "github.com/bpfsig/bpfsig/legacy"
+	_ "github.com/bpfsig/bpfsig/raw"
+)
+
+const examplePolicy = `# bpfsig policy
+default:
+  scheme: raw
+rules:
+  - name: minimal
+    scheme: legacy
+    generation: v2
+  - path: "vendor/**/*.skel.h"
+    scheme: chain
+  - path: "*.lskel.h"
+    scheme: legacy
+    generation: v1
+`
+
+func TestPolicyChoose(t *testing.T) {
+	p, err := policy.ParsePolicy("p.yaml", []byte(examplePolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		file, name string
+		want       compat.Target
+	}{
+		{"x/minimal.skel.h", "minimal", compat.Target{Scheme: compat.Legacy, Generation: compat.V2}},
+		{"/src/vendor/a/b/foo.skel.h", "foo", compat.Target{Scheme: compat.Chain}},
+		{"vendor/foo.skel.h", "foo", compat.Target{Scheme: compat.Chain}},
+		{"deep/dir/bar.lskel.h", "bar", compat.Target{Scheme: compat.Legacy, Generation: compat.V1}},
+		{"other/foo.skel.h", "foo", compat.Target{Scheme: compat.Raw}},
+	}
+	for _, tt := range tests {
+		got, err := p.Choose(tt.file, tt.name)
+		if err != nil || got != tt.want {
+			t.Errorf("Choose(%s, %s) = %v, %v; want %v", tt.file, tt.name, got, err, tt.want)
+		}
+	}
+	// minimal under vendor/ matches two rules with different targets.
+	if _, err := p.Choose("vendor/minimal.skel.h", "minimal"); err == nil {
+		t.Error("a program matched by conflicting rules was given a target")
+	}
+}
+
+func TestPolicyErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line      int
+	}{
+		{"unknown top key", "default:\n  scheme: raw\nrulez: []\n", 3},
+		{"unknown rule key", "rules:\n  - name: a\n    scheme: raw\n    colour: red\n", 4},
+		{"unknown scheme", "rules:\n  - name: a\n    scheme: nosuch\n", 3},
+		{"unknown generation", "rules:\n  - name: a\n    scheme: legacy\n    generation: v3\n", 4},
+		{"generation for raw", "default:\n  scheme: raw\n  generation: v2\n", 3},
+		{"no selector", "rules:\n  - scheme: raw\n", 2},
+		{"two selectors", "rules:\n  - name: a\n    path: b\n    scheme: raw\n", 2},
+		{"no scheme", "rules:\n  - name: a\n", 2},
+		{"conflicting rules", "rules:\n  - name: a\n    scheme: raw\n  - name: a\n    scheme: chain\n", 4},
+		{"selector in default", "default:\n  name: a\n  scheme: raw\n", 2},
+	}
+	for _, tt := range tests {
+		_, err := policy.ParsePolicy("p.yaml", []byte(tt.src))
+		var pe *policy.PolicyError
+		if !errors.As(err, &pe) {
+			t.Errorf("%s: err = %v, want a *PolicyError", tt.name, err)
+			continue
+		}
+		if pe.Line != tt.line {
+			t.Errorf("%s: line %d, want %d (%v)", tt.name, pe.Line, tt.line, err)
+		}
+	}
+}
+
+// TestResolve pins the one precedence rule sign and migrate share.
+func TestResolve(t *testing.T) {
+	p, err := policy.ParsePolicy("p.yaml", []byte(examplePolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leg := compat.Target{Scheme: compat.Legacy}
+	tests := []struct {
+		name       string
+		explicit   compat.Target
+		pol        *policy.Policy
+		file, prog string
+		want       compat.Target
+		err        bool
+	}{
+		{"nothing: raw", compat.Target{}, nil, "a.skel.h", "a", compat.Target{Scheme: compat.Raw}, false},
+		{"explicit legacy defaults to v2", leg, nil, "a.skel.h", "a", compat.Target{Scheme: compat.Legacy, Generation: compat.V2}, false},
+		{"explicit chain keeps input generation", compat.Target{Scheme: compat.Chain}, nil, "a.skel.h", "a", compat.Target{Scheme: compat.Chain}, false},
+		{"raw v1 is an error", compat.Target{Scheme: compat.Raw, Generation: compat.V1}, nil, "a.skel.h", "a", compat.Target{}, true},
+		{"generation without scheme", compat.Target{Generation: compat.V1}, nil, "a.skel.h", "a", compat.Target{}, true},
+		{"unknown scheme", compat.Target{Scheme: "nosuch"}, nil, "a.skel.h", "a", compat.Target{}, true},
+		{"policy default", compat.Target{}, p, "other/x.skel.h", "x", compat.Target{Scheme: compat.Raw}, false},
+		{"explicit replaces the default", leg, p, "other/x.skel.h", "x", compat.Target{Scheme: compat.Legacy, Generation: compat.V2}, false},
+		{"rule decides", compat.Target{}, p, "x/minimal.skel.h", "minimal", compat.Target{Scheme: compat.Legacy, Generation: compat.V2}, false},
+		{"explicit agreeing with the rule", leg, p, "x/minimal.skel.h", "minimal", compat.Target{Scheme: compat.Legacy, Generation: compat.V2}, false},
+		{"explicit contradicting the rule", compat.Target{Scheme: compat.Raw}, p, "x/minimal.skel.h", "minimal", compat.Target{}, true},
+		{"explicit generation contradicting the rule", compat.Target{Scheme: compat.Legacy, Generation: compat.V1}, p, "x/minimal.skel.h", "minimal", compat.Target{}, true},
+		{"conflicting rules", compat.Target{}, p, "vendor/minimal.skel.h", "minimal", compat.Target{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := policy.Resolve(tt.explicit, tt.pol, tt.file, tt.prog)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Fatalf("Resolve = %v, %v; want %v (error %v)", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}

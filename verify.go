@@ -1,0 +1,53 @@
+package bpfsig
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bpfsig/bpfsig/compat"
+)
+
+// Verify judges sk as the kernel of its detected scheme would, with that scheme's load
+// procedure, against trust. v.OK() holds only for a signed skeleton that every stage accepts
+// and that conforms to its scheme. An unsigned skeleton, or one no scheme claims, is rejected
+// with the reason.
+func Verify(sk *Skeleton, trust *Trust) *Verdict {
+	v, _ := VerifyAs(sk, "", trust, Conditions{})
+	return v
+}
+
+// VerifyAs judges sk as the kernel of scheme would ("" for the detected one), with the load
+// procedure altered by cond. A scheme that does not fit the content is an error (with a
+// rejected verdict): bpfsig does not judge a chain skeleton as a raw one by request.
+func VerifyAs(sk *Skeleton, scheme Scheme, trust *Trust, cond Conditions) (*Verdict, error) {
+	det, err := sk.Detection()
+	if err != nil {
+		return rejected(sk, scheme, err.Error()), err
+	}
+	if det.Scheme == Unsigned {
+		return rejected(sk, det.Scheme, sk.Path()+": not signed"), nil
+	}
+	if scheme != "" && scheme != det.Scheme {
+		err := fmt.Errorf("%s: scheme %s does not fit the content, which is %s (%s)", sk.Path(), scheme, det.Scheme, strings.Join(det.Evidence, "; "))
+		return rejected(sk, scheme, err.Error()), err
+	}
+	st, err := compat.Lookup(det.Scheme)
+	if err != nil {
+		return rejected(sk, det.Scheme, err.Error()), err
+	}
+	return st.Verify(sk.doc, trust.certs(), cond), nil
+}
+
+// Judge returns how a kernel of scheme kernel, with its own load procedure altered by cond,
+// treats sk as it is — whatever sk's own scheme: the cell of a compatibility matrix.
+func Judge(sk *Skeleton, kernel Scheme, trust *Trust, cond Conditions) (*Verdict, error) {
+	st, err := compat.Lookup(kernel)
+	if err != nil {
+		return nil, err
+	}
+	return st.Verify(sk.doc, trust.certs(), cond), nil
+}
+
+func rejected(sk *Skeleton, kernel Scheme, reason string) *Verdict {
+	return &Verdict{Kernel: kernel, Artifact: sk.det.Scheme, Generation: sk.Generation(), Signed: sk.Signed(), Outcome: compat.Rejected, Reason: reason}
+}

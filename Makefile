@@ -8,7 +8,7 @@ FUZZTIME ?= 20s
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/bpfsig
+	$(GO) build -buildvcs=true -o $(BIN) ./cmd/bpfsig
 
 # The test suite. As root on a kernel with bpf(2) the kernel-path tests run for real; with
 # BPFSIG_ORACLE=1 (as CI sets) the VM oracle tests run too. Anything unavailable is skipped

@@ -24,7 +24,6 @@ import (
 	"github.com/bpfsig/bpfsig/internal/kmodel"
 	"github.com/bpfsig/bpfsig/internal/loader"
 	"github.com/bpfsig/bpfsig/internal/skel"
-	"github.com/bpfsig/bpfsig/legacy"
 )
 
 func init() { compat.Register(Strategy{}) }
@@ -132,7 +131,7 @@ func (Strategy) Verify(a compat.Artifact, trust []*x509.Certificate, cond compat
 		if d.Signed() {
 			kmodel.Note(v, "signature_maps_size == 0: the chain kernel treats this load exactly as a legacy one")
 		}
-		return legacy.Judge(v, d, trust, cond)
+		return kmodel.JudgeLegacy(v, d, trust, cond)
 	}
 	for _, i := range maps {
 		// A light skeleton's fd_array holds one map, the metadata map.

@@ -88,29 +88,7 @@ func (Strategy) Verify(a compat.Artifact, trust []*x509.Certificate, cond compat
 	if err != nil {
 		return kmodel.Unreadable(compat.Legacy, err)
 	}
-	return Judge(kmodel.New(compat.Legacy, d), d, trust, cond)
-}
-
-// Judge runs the legacy kernel model on d, recording into v. The chain scheme uses it for
-// loads that list no signature maps, which its kernel treats exactly as legacy ones.
-func Judge(v *compat.Verdict, d *skel.Doc, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
-	if cond.MapNotFrozen {
-		// libbpf's bpf_load_and_run requests the map's hash before the program load and gives
-		// up when that fails; 6.18 refuses to hash an unfrozen map (map_get_hash: EPERM).
-		return kmodel.Reject(v, compat.StageSetup, compat.EPERM, "BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map: the load procedure stops before BPF_PROG_LOAD")
-	}
-	exclusive, ok := kmodel.AdmitAndBind(v, d, "opts_insn", d.Insn(), trust, compat.LSMLoaderOnly, cond)
-	if !ok {
-		return v
-	}
-	hashed := !cond.MapHashNotComputed
-	if !hashed {
-		kmodel.Note(v, "the load procedure skipped the hash request, so map->sha stays zero")
-	}
-	if d.Check() == nil && d.Signed() {
-		v.Conformance = append(v.Conformance, "a legacy loader must carry a metadata check block; this one has none, so opts_data is vouched for by nothing")
-	}
-	return kmodel.RunLoader(v, d, exclusive, hashed)
+	return kmodel.JudgeLegacy(kmodel.New(compat.Legacy, d), d, trust, cond)
 }
 
 // SignedContent returns opts_insn.

@@ -5,18 +5,18 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
-	_ "github.com/bpfsig/bpfsig/chain"
-	_ "github.com/bpfsig/bpfsig/legacy"
-	_ "github.com/bpfsig/bpfsig/raw"
+	_ "github.com/bpfsig/bpfsig" // every built-in strategy
 )
 
 // Exit codes.
@@ -24,38 +24,152 @@ const (
 	exitOK    = 0
 	exitFail  = 1
 	exitUsage = 2
+	// A run stopped by SIGINT or SIGTERM exits 128 + the signal's number.
+	exitSIGINT  = 130
+	exitSIGTERM = 143
 )
 
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
+// run runs the command line and returns the exit code: 0, 1 or 2 (130 and 143 are the signal
+// handlers'). With --json, standard output is one JSON document on every path: a command's own
+// output, or {"error": …, "exit_code": …} when the command failed before printing any.
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
-	err := app.Run(intersperse(app, args))
-	if err == nil {
-		return exitOK
-	}
-	var ec cli.ExitCoder
-	if errors.As(err, &ec) {
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(stderr, "bpfsig:", msg)
+	out := &countingWriter{w: stdout}
+	app := newApp(out, stderr)
+	args = intersperse(app, args)
+	code, msg := exitOK, ""
+	if err := checkCommand(app, args); err != nil {
+		code, msg = exitUsage, err.Error()
+	} else if err := app.Run(args); err != nil {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			code, msg = ec.ExitCode(), err.Error()
+		} else {
+			// Anything urfave/cli reports itself (unknown flag, missing required flag) is a
+			// usage error.
+			code, msg = exitUsage, err.Error()
 		}
-		return ec.ExitCode()
 	}
-	// Anything urfave/cli reports itself (unknown flag, missing required flag) is a usage error.
-	fmt.Fprintln(stderr, "bpfsig:", err)
-	return exitUsage
+	if code != exitOK && code != exitFail && code != exitUsage && code != exitSIGINT && code != exitSIGTERM {
+		code = exitFail
+	}
+	if msg != "" {
+		fmt.Fprintln(stderr, "bpfsig:", msg)
+	}
+	if code != exitOK && wantsJSON(args) && out.n == 0 {
+		b, _ := json.Marshal(map[string]any{"error": msgOr(msg, "failed"), "exit_code": code})
+		fmt.Fprintf(stdout, "%s\n", b)
+	}
+	return code
+}
+
+func msgOr(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// countingWriter counts what was written, so run knows whether a command printed anything.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+// wantsJSON reports whether --json is among the (reordered) arguments before any "--".
+func wantsJSON(args []string) bool {
+	for _, a := range args[1:] {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" || a == "-json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCommand refuses an unknown command (and `help` of one) as a usage error, before
+// urfave/cli would answer with exit code 3.
+func checkCommand(app *cli.App, args []string) error {
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return nil
+	}
+	name := args[i]
+	if name == "help" || name == "h" {
+		if i+1 < len(args) && app.Command(args[i+1]) == nil {
+			return fmt.Errorf("help: no command %q (commands: %s)", args[i+1], commandNames(app))
+		}
+		return nil
+	}
+	if app.Command(name) == nil {
+		return fmt.Errorf("no command %q (commands: %s)", name, commandNames(app))
+	}
+	return nil
+}
+
+func commandNames(app *cli.App) string {
+	var n []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			n = append(n, c.Name)
+		}
+	}
+	return strings.Join(n, ", ")
+}
+
+// version is the module version and VCS revision from the build information.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " (" + rev + modified + ")"
+	}
+	return v + " " + bi.GoVersion
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                 "bpfsig",
 		Usage:                "sign, verify, compare and migrate signed BPF light skeletons",
+		Version:              version(),
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: false,
-		HideHelpCommand:      true,
+		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return cli.Exit(err.Error(), exitUsage)

@@ -184,3 +184,25 @@ func Overrides(v *compat.Verdict, d *skel.Doc, cond compat.Conditions) {
 		v.Unattested = append(v.Unattested, fmt.Sprintf("%s of map %s (set by the host, not covered by the signature)", b.Kind, d.OverrideMap(b)))
 	}
 }
+
+// JudgeLegacy runs the 6.18 (legacy) kernel model on d, recording into v. The chain scheme uses it for
+// loads that list no signature maps, which its kernel treats exactly as legacy ones.
+func JudgeLegacy(v *compat.Verdict, d *skel.Doc, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
+	if cond.MapNotFrozen {
+		// libbpf's bpf_load_and_run requests the map's hash before the program load and gives
+		// up when that fails; 6.18 refuses to hash an unfrozen map (map_get_hash: EPERM).
+		return Reject(v, compat.StageSetup, compat.EPERM, "BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map: the load procedure stops before BPF_PROG_LOAD")
+	}
+	exclusive, ok := AdmitAndBind(v, d, "opts_insn", d.Insn(), trust, compat.LSMLoaderOnly, cond)
+	if !ok {
+		return v
+	}
+	hashed := !cond.MapHashNotComputed
+	if !hashed {
+		Note(v, "the load procedure skipped the hash request, so map->sha stays zero")
+	}
+	if d.Check() == nil && d.Signed() {
+		v.Conformance = append(v.Conformance, "a legacy loader must carry a metadata check block; this one has none, so opts_data is vouched for by nothing")
+	}
+	return RunLoader(v, d, exclusive, hashed)
+}

@@ -74,7 +74,8 @@ const (
 	UpToDate Outcome = "up-to-date"
 	Refused  Outcome = "refused"
 	Failed   Outcome = "failed"
-	// Skipped files were not reached because FailFast stopped the run.
+	// Skipped files were not reached: FailFast stopped the run, or it was interrupted (the
+	// context was cancelled).
 	Skipped Outcome = "skipped"
 )
 
@@ -102,6 +103,8 @@ type Result struct {
 type Summary struct {
 	Migrated, UpToDate, Refused, Failed, Skipped int
 	Files                                        []*Result
+	// Interrupted reports that the run's context was cancelled before every file was done.
+	Interrupted bool
 }
 
 // OK reports whether nothing was refused or failed.
@@ -112,6 +115,9 @@ func (s *Summary) String() string {
 	out := fmt.Sprintf("%d migrated, %d up to date, %d refused, %d failed", s.Migrated, s.UpToDate, s.Refused, s.Failed)
 	if s.Skipped > 0 {
 		out += fmt.Sprintf(", %d skipped", s.Skipped)
+	}
+	if s.Interrupted {
+		out += " (interrupted)"
 	}
 	return out
 }
@@ -205,7 +211,9 @@ func Plan(srcs []string, opts *Options) ([]Job, error) {
 	return jobs, nil
 }
 
-// Run migrates every skeleton under srcs.
+// Run migrates every skeleton under srcs. Cancelling ctx (on SIGINT, say) stops starting new
+// files: those in flight finish, the rest are reported Skipped, and Run returns the partial
+// summary with no error; Interrupted is set.
 func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if opts.Signer == nil {
 		return nil, errors.New("migration needs a signer")
@@ -224,6 +232,7 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if jobsN <= 0 {
 		jobsN = runtime.NumCPU()
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]*Result, len(jobs))
@@ -238,7 +247,11 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 			for i := range work {
 				var r *Result
 				if ctx.Err() != nil {
-					r = &Result{Source: jobs[i].Source, Target: jobs[i].Target, Outcome: Skipped, Reason: "not reached: the run stopped at the first failure", RemovedBlocks: []string{}}
+					why := "not reached: the run stopped at the first failure"
+					if parent.Err() != nil {
+						why = "not reached: the run was interrupted"
+					}
+					r = &Result{Source: jobs[i].Source, Target: jobs[i].Target, Outcome: Skipped, Reason: why, RemovedBlocks: []string{}}
 				} else {
 					r = One(jobs[i], &opts)
 				}
@@ -260,7 +273,7 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	}
 	close(work)
 	wg.Wait()
-	s := &Summary{Files: results}
+	s := &Summary{Files: results, Interrupted: parent.Err() != nil}
 	for _, r := range results {
 		switch r.Outcome {
 		case Migrated:
@@ -443,4 +456,27 @@ func errnoSuffix(v *compat.Verdict) string {
 		return fmt.Sprintf(" retval %d", *v.Retval)
 	}
 	return ""
+}
+
+// CheckReportPath checks, before any work, that a report can be written to path: its parent
+// directory exists and is a directory, and path is not a directory.
+func CheckReportPath(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s: directory %s: %w", path, dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: %s is not a directory", path, dir)
+	}
+	f, err := os.CreateTemp(dir, ".bpfsig-report-check-*")
+	if err != nil {
+		return fmt.Errorf("%s: directory %s is not writable: %w", path, dir, errors.Unwrap(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -71,17 +73,23 @@ func migrateCommand() *cli.Command {
 			if opts.Force {
 				logrus.Warn("--force: skeletons whose old signature does not verify will be re-signed anyway")
 			}
+			if p := c.String("report"); p != "" {
+				if err := migrate.CheckReportPath(p); err != nil {
+					return usage("--report: %v", err)
+				}
+			}
+			ctx, stop, caught := interruptible()
+			defer stop()
 			bar := newProgress(c.App.ErrWriter)
 			opts.Progress = bar.update
-			sum, err := migrate.Run(context.Background(), c.Args().Slice(), opts)
+			sum, err := migrate.Run(ctx, c.Args().Slice(), opts)
 			bar.finish()
 			if err != nil {
 				return failed("%v", err)
 			}
+			var reportErr error
 			if p := c.String("report"); p != "" {
-				if err := writeReport(p, sum); err != nil {
-					return failed("%v", err)
-				}
+				reportErr = writeReport(p, sum)
 			}
 			if c.Bool("json") {
 				if err := writeJSON(c.App.Writer, map[string]any{"summary": summaryJSON(sum), "files": sum.Files}); err != nil {
@@ -90,7 +98,12 @@ func migrateCommand() *cli.Command {
 			} else {
 				printMigrate(c.App.Writer, sum)
 			}
-			if !sum.OK() {
+			switch {
+			case caught() != 0:
+				return cli.Exit(fmt.Sprintf("interrupted by %v: stopped starting new files; the files in flight were finished", caught()), 128+int(caught()))
+			case reportErr != nil:
+				return failed("--report %s: %v", c.String("report"), reportErr)
+			case !sum.OK():
 				return failed("")
 			}
 			return nil
@@ -98,8 +111,37 @@ func migrateCommand() *cli.Command {
 	}
 }
 
-func summaryJSON(s *migrate.Summary) map[string]int {
-	return map[string]int{"migrated": s.Migrated, "up_to_date": s.UpToDate, "refused": s.Refused, "failed": s.Failed, "skipped": s.Skipped}
+func summaryJSON(s *migrate.Summary) map[string]any {
+	return map[string]any{"migrated": s.Migrated, "up_to_date": s.UpToDate, "refused": s.Refused, "failed": s.Failed, "skipped": s.Skipped, "interrupted": s.Interrupted}
+}
+
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM, a function that
+// stops listening, and one that returns the signal caught (0 if none). A second signal is
+// not caught: it ends the process as usual.
+func interruptible() (context.Context, func(), func() syscall.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	var mu sync.Mutex
+	var got syscall.Signal
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			mu.Lock()
+			got = sig.(syscall.Signal)
+			mu.Unlock()
+			signal.Stop(ch)
+			cancel()
+		case <-done:
+		}
+	}()
+	stop := func() {
+		signal.Stop(ch)
+		close(done)
+		cancel()
+	}
+	return ctx, stop, func() syscall.Signal { mu.Lock(); defer mu.Unlock(); return got }
 }
 
 func writeReport(path string, s *migrate.Summary) error {

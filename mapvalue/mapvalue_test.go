@@ -295,6 +295,12 @@ func TestVerifyErrnos(t *testing.T) {
 	if _, err := mapvalue.Verify(good, trust); err != nil {
 		t.Fatalf("good value: %v", err)
 	}
+	// No 8192-byte limit as for BPF_PROG_LOAD: the kernel's PKCS#7 decoder ignores bytes after
+	// the ContentInfo, so a blob padded past 8 KiB still verifies.
+	big := append(bytes.Clone(v.Signature), make([]byte, 9000)...)
+	if r, err := mapvalue.Verify(withInfo(data, big, goodInfo(len(big))), trust); err != nil || r.VerifiedLen != len(data) {
+		t.Errorf("PKCS#7 blob of %d bytes: %v", len(big), err)
+	}
 	if _, err := mapvalue.Verify(good, nil); !errors.Is(err, unix.ENOKEY) {
 		t.Errorf("empty keyring: %v, want ENOKEY", err)
 	}

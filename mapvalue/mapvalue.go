@@ -195,3 +195,29 @@ func Parse(value []byte) (*Value, error) {
 	v.Signature = mod[dataLen : dataLen+int(ms.SigLen)]
 	return v, nil
 }
+
+// Part is one region of a value.
+type Part struct {
+	Name   string // "length", "data", "pkcs7", "module_signature", "marker", "unverified"
+	Offset int
+	Size   int
+}
+
+// Parts returns the regions of a parsed value in order. For a value that failed [Parse],
+// only the regions known before the failing check are returned.
+func (v *Value) Parts() []Part {
+	if v.Size <= LengthSize {
+		return nil
+	}
+	ps := []Part{{"length", 0, LengthSize}}
+	if v.Data == nil {
+		return ps
+	}
+	return append(ps,
+		Part{"data", v.DataOffset(), len(v.Data)},
+		Part{"pkcs7", v.SignatureOffset(), len(v.Signature)},
+		Part{"module_signature", v.InfoOffset(), ModuleSignatureSize},
+		Part{"marker", v.MarkerOffset(), len(Marker)},
+		Part{"unverified", v.UnverifiedOffset(), len(v.Unverified)},
+	)
+}

@@ -46,9 +46,11 @@ func TestSignMatchesSignFile(t *testing.T) {
 	tool := signFile(t)
 	s := testfix.Signer(t)
 	dir := t.TempDir()
+	compared := 0
+	defer func() { t.Logf("%d values byte-identical to sign-file's output", compared) }()
 	for _, size := range []int{1, 2, 31, 64, 1000, 4096, 65537} {
 		for _, form := range []mapvalue.SignerID{mapvalue.IssuerSerial, mapvalue.SubjectKeyID} {
-			for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA512} {
+			for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512} {
 				data := payload(size)
 				in := filepath.Join(dir, "data")
 				out := filepath.Join(dir, "data.signed")
@@ -59,7 +61,7 @@ func TestSignMatchesSignFile(t *testing.T) {
 				if form == mapvalue.SubjectKeyID {
 					args = append(args, "-k")
 				}
-				hn := map[crypto.Hash]string{crypto.SHA256: "sha256", crypto.SHA512: "sha512"}[h]
+				hn := map[crypto.Hash]string{crypto.SHA256: "sha256", crypto.SHA384: "sha384", crypto.SHA512: "sha512"}[h]
 				args = append(args, hn, testfix.KeyPath, testfix.CertPath, in, out)
 				if msg, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
 					t.Fatalf("sign-file %v: %v\n%s", args, err, msg)
@@ -77,6 +79,8 @@ func TestSignMatchesSignFile(t *testing.T) {
 				}
 				if !bytes.Equal(got[4:], want) {
 					t.Errorf("size %d %v %s: value differs from sign-file's output (%d vs %d bytes)", size, form, hn, len(got)-4, len(want))
+				} else {
+					compared++
 				}
 				r, err := mapvalue.Verify(got, testfix.Trust(t))
 				if err != nil {
@@ -292,6 +296,7 @@ func TestVerifyErrnos(t *testing.T) {
 			t.Errorf("%s: check %v, want %s (%v)", c.name, me, c.check, err)
 		}
 	}
+	t.Logf("%d refusal cases", len(cases))
 	if _, err := mapvalue.Verify(good, trust); err != nil {
 		t.Fatalf("good value: %v", err)
 	}

@@ -245,26 +245,30 @@ func TestVerifyErrnos(t *testing.T) {
 	}
 }
 
-// xattrDir returns a directory on a filesystem with user xattrs: the test's temporary
-// directory if it has them, else a fresh tmpfs (as root).
-func xattrDir(t *testing.T) string {
+// tempXattrDir returns the test's temporary directory if its filesystem has user xattrs.
+func tempXattrDir(t *testing.T) string {
 	dir := t.TempDir()
 	probe := filepath.Join(dir, "probe")
 	if err := os.WriteFile(probe, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Setxattr(probe, "user.probe", []byte{1}, 0); err == nil {
-		return dir
+	if err := unix.Setxattr(probe, "user.probe", []byte{1}, 0); err != nil {
+		t.Skipf("temporary directory has no user xattrs: %v", err)
 	}
+	return dir
+}
+
+// tmpfsDir mounts a fresh tmpfs (root only; user xattrs on tmpfs need Linux 6.6).
+func tmpfsDir(t *testing.T) string {
 	if os.Geteuid() != 0 {
-		t.Skip("temporary directory has no user xattrs and mounting tmpfs needs root")
+		t.Skip("mounting tmpfs needs root")
 	}
 	mnt := t.TempDir()
 	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=16m"); err != nil {
 		t.Skipf("cannot mount tmpfs: %v", err)
 	}
 	t.Cleanup(func() { unix.Unmount(mnt, 0) })
-	probe = filepath.Join(mnt, "probe")
+	probe := filepath.Join(mnt, "probe")
 	if err := os.WriteFile(probe, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +279,12 @@ func xattrDir(t *testing.T) string {
 }
 
 func TestXattrRoundTrip(t *testing.T) {
-	dir := xattrDir(t)
+	for name, dir := range map[string]func(*testing.T) string{"tempdir": tempXattrDir, "tmpfs": tmpfsDir} {
+		t.Run(name, func(t *testing.T) { xattrRoundTrip(t, dir(t)) })
+	}
+}
+
+func xattrRoundTrip(t *testing.T, dir string) {
 	s := testfix.Signer(t)
 	f := writeFile(t, dir, "loader", content(70000))
 	d, err := fsverity.DigestFile(f, fsverity.Params{})
@@ -289,6 +298,9 @@ func TestXattrRoundTrip(t *testing.T) {
 	if _, err := fsverity.ReadXattr(f, fsverity.DefaultXattr); !errors.Is(err, fsverity.ErrNoXattr) {
 		t.Fatalf("unsigned file: %v, want ErrNoXattr", err)
 	}
+	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t)}); !errors.Is(err, fsverity.ErrNoXattr) {
+		t.Fatalf("CheckFile on an unsigned file: %v, want ErrNoXattr", err)
+	}
 	if err := fsverity.WriteXattr(f, fsverity.DefaultXattr, sig); err != nil {
 		t.Fatal(err)
 	}
@@ -296,8 +308,25 @@ func TestXattrRoundTrip(t *testing.T) {
 	if err != nil || !bytes.Equal(got, sig) {
 		t.Fatalf("read back %d bytes, %v", len(got), err)
 	}
-	if _, err := fsverity.Verify(d, got, testfix.Trust(t)); err != nil {
+	fc, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t)})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if fc.DigestSource != fsverity.SourceComputed || fc.SignatureSource != "xattr user.sig" || fc.Digest.String() != d.String() {
+		t.Errorf("CheckFile: %+v", fc)
+	}
+	// Another attribute name, and a file changed after signing.
+	if err := fsverity.WriteXattr(f, "user.bpf.sig", sig); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t), Xattr: "user.bpf.sig"}); err != nil {
+		t.Errorf("user.bpf.sig: %v", err)
+	}
+	if err := os.WriteFile(f, content(70001), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t)}); !errors.Is(err, unix.EKEYREJECTED) {
+		t.Errorf("changed file: %v, want EKEYREJECTED", err)
 	}
 	if err := fsverity.WriteXattr(f, fsverity.DefaultXattr, make([]byte, fsverity.MaxXattrSize+1)); err == nil {
 		t.Error("oversized xattr accepted")

@@ -29,7 +29,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	sig, err := fsverity.Sign(d, key, certs[0]) // what `fsverity sign` writes
+	sig, err := fsverity.Sign(d, key, certs[0], fsverity.SignOptions{}) // what `fsverity sign` writes
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -180,7 +180,7 @@ func TestSignMatchesFsverity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := fsverity.Sign(d, s.Key, s.Cert)
+			got, err := fsverity.Sign(d, s.Key, s.Cert, fsverity.SignOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +200,7 @@ func TestVerifyErrnos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := fsverity.Sign(d, s.Key, s.Cert)
+	sig, err := fsverity.Sign(d, s.Key, s.Cert, fsverity.SignOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,12 +209,19 @@ func TestVerifyErrnos(t *testing.T) {
 	if err != nil || !strings.HasPrefix(who.ID, "issuer:CN=bpfsig fixture RSA-2048") || who.Digest != "sha256" {
 		t.Fatalf("good signature: %+v, %v", who, err)
 	}
+	skid, err := fsverity.Sign(d, s.Key, s.Cert, fsverity.SignOptions{SubjectKeyID: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who, err := fsverity.Verify(d, skid, trust); err != nil || !strings.HasPrefix(who.ID, "skid:") {
+		t.Errorf("SKID form: %+v, %v", who, err)
+	}
 	other, _ := fsverity.Compute(bytes.NewReader(content(5001)), 5001, fsverity.Params{})
 	d512, _ := fsverity.Compute(bytes.NewReader(content(5000)), 5000, fsverity.Params{Algorithm: fsverity.SHA512})
 	flipped := bytes.Clone(sig)
 	flipped[len(flipped)-1] ^= 1
 	stranger := testfix.P256Signer(t)
-	strangerSig, err := fsverity.Sign(d, stranger.Key, stranger.Cert)
+	strangerSig, err := fsverity.Sign(d, stranger.Key, stranger.Cert, fsverity.SignOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +298,7 @@ func xattrRoundTrip(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := fsverity.Sign(d, s.Key, s.Cert)
+	sig, err := fsverity.Sign(d, s.Key, s.Cert, fsverity.SignOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestOracleSignatures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sig, err := fsverity.Sign(d, s.Key, s.Cert)
+			sig, err := fsverity.Sign(d, s.Key, s.Cert, fsverity.SignOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,11 +65,15 @@ func TestOracleSignatures(t *testing.T) {
 		}
 	}
 	d := cs[0].d
-	ss, err := fsverity.Sign(d, stranger.Key, stranger.Cert)
+	ss, err := fsverity.Sign(d, stranger.Key, stranger.Cert, fsverity.SignOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs = append(cs, tc{"unknown signer", d, ss},
+	skid, err := fsverity.Sign(d, s.Key, s.Cert, fsverity.SignOptions{SubjectKeyID: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs = append(cs, tc{"unknown signer", d, ss}, tc{"skid signer", d, skid},
 		tc{"zero-padded to 1024 as the selftest gate reads it", d, append(bytes.Clone(cs[0].sig), make([]byte, 1024-len(cs[0].sig))...)},
 		tc{"truncated", d, cs[0].sig[:len(cs[0].sig)-1]})
 

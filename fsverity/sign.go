@@ -12,20 +12,33 @@ import (
 	"github.com/bpfsig/bpfsig/internal/cms"
 )
 
+// SignOptions selects the signature [Sign] writes. The zero value is what `fsverity sign`
+// writes.
+type SignOptions struct {
+	// SubjectKeyID names the signer by subjectKeyIdentifier (SignedData and SignerInfo v3)
+	// instead of issuer and serial. The kernel accepts both; fsverity-utils writes only
+	// issuer and serial, so there is no reference tool for this form.
+	SubjectKeyID bool
+}
+
 // Sign returns the detached PKCS#7 signature of d's fsverity_formatted_digest made with key
-// for cert, as `fsverity sign FILE SIG --key KEY --cert CERT` writes it: DER SignedData v1,
-// digest algorithm the fs-verity hash (SHA-256 or SHA-512) with NULL parameters, id-data
-// without content, no certificates, one SignerInfo v1 naming the certificate by issuer and
-// serial, no signed attributes. RSA PKCS#1 v1.5 is deterministic, so for RSA the output is
-// byte-identical to fsverity-utils'.
-func Sign(d *FileDigest, key crypto.Signer, cert *x509.Certificate) ([]byte, error) {
+// for cert. With the zero SignOptions it is what `fsverity sign FILE SIG --key KEY --cert
+// CERT` writes: DER SignedData v1, digest algorithm the fs-verity hash (SHA-256 or SHA-512)
+// with NULL parameters, id-data without content, no certificates, one SignerInfo v1 naming
+// the certificate by issuer and serial, no signed attributes. RSA PKCS#1 v1.5 is
+// deterministic, so for RSA the output is byte-identical to fsverity-utils'.
+func Sign(d *FileDigest, key crypto.Signer, cert *x509.Certificate, opts SignOptions) ([]byte, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
 	if key == nil || cert == nil {
 		return nil, errors.New("fsverity: sign: key and certificate are required")
 	}
-	der, err := cms.Sign(d.Formatted(), key, cert, cms.SignOptions{SignerID: cms.IssuerSerial, Digest: d.Algorithm.Hash()})
+	form := cms.IssuerSerial
+	if opts.SubjectKeyID {
+		form = cms.SubjectKeyID
+	}
+	der, err := cms.Sign(d.Formatted(), key, cert, cms.SignOptions{SignerID: form, Digest: d.Algorithm.Hash()})
 	if err != nil {
 		return nil, fmt.Errorf("fsverity: sign: %w", err)
 	}

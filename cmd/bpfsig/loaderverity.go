@@ -93,6 +93,7 @@ func loaderSignCommand() *cli.Command {
 		Usage:     "sign a file's fsverity_formatted_digest as `fsverity sign` does; write it to -o and/or an xattr",
 		ArgsUsage: "FILE",
 		Flags: append(merkleFlags(), keyFlag, signCert,
+			&cli.StringFlag{Name: "signer-id", Value: "issuer-serial", Usage: "signer identifier: issuer-serial (fsverity sign) or skid"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the detached PKCS#7 signature to `SIG`"},
 			&cli.StringFlag{Name: "xattr", Usage: "also store the signature in the extended attribute `NAME` (the selftest gate reads " + fsverity.DefaultXattr + ")"},
 		),
@@ -117,7 +118,7 @@ func loaderSignCommand() *cli.Command {
 			if err != nil {
 				return failed("%v", err)
 			}
-			sig, err := fsverity.Sign(d, s.Key, s.Cert)
+			sig, err := fsverity.Sign(d, s.Key, s.Cert, fsverity.SignOptions{SubjectKeyID: c.String("signer-id") == "skid"})
 			if err != nil {
 				return failed("%s: %v", f, err)
 			}

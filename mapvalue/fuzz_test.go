@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/bpfsig/bpfsig/internal/kerrno"
+	"github.com/bpfsig/bpfsig/internal/keys"
+	"github.com/bpfsig/bpfsig/internal/testfix"
 	"github.com/bpfsig/bpfsig/mapvalue"
 )
 
@@ -45,6 +47,47 @@ func FuzzParse(f *testing.F) {
 		}
 		if !bytes.Equal(re, b) {
 			t.Fatal("re-encoding differs")
+		}
+	})
+}
+
+// FuzzVerify runs whole values, seeded with a signed one, through the structural checks
+// and the PKCS#7 model: no panic, every refusal an *mapvalue.Error with an errno, and an
+// accepted value's verified length equal to its data.
+func FuzzVerify(f *testing.F) {
+	key, err := keys.LoadSigner(testfix.KeyPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	certs, err := keys.LoadCertificates(testfix.CertPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, form := range []mapvalue.SignerID{mapvalue.IssuerSerial, mapvalue.SubjectKeyID} {
+		v, err := mapvalue.Sign([]byte("seed data"), key, certs[0], mapvalue.SignOptions{SignerID: form, Unverified: []byte{1, 2}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(v)
+	}
+	trust := certs[:1]
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := mapvalue.Verify(b, trust)
+		if r == nil || r.Value == nil {
+			t.Fatal("no result")
+		}
+		if err != nil {
+			var me *mapvalue.Error
+			if !errors.As(err, &me) {
+				t.Fatalf("error %v is not a *mapvalue.Error", err)
+			}
+			if _, ok := kerrno.Of(err); !ok {
+				t.Fatalf("error %v carries no errno", err)
+			}
+			return
+		}
+		if r.VerifiedLen != len(r.Value.Data) || r.VerifiedLen == 0 || r.Signer == "" {
+			t.Fatalf("accepted with %+v", r)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"io"
 	"os"
 	"os/exec"
@@ -187,7 +188,7 @@ func TestSignMatchesFsverity(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("size %d params %+v: signature differs from fsverity sign (%d vs %d bytes)", n, p, len(got), len(want))
 			}
-			if _, err := fsverity.Verify(d, want, testfix.Trust(t)); err != nil {
+			if _, err := fsverity.Verify(d, want, testfix.Certs(t)); err != nil {
 				t.Errorf("size %d params %+v: fsverity's signature: %v", n, p, err)
 			}
 		}
@@ -204,7 +205,7 @@ func TestVerifyErrnos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust := testfix.Trust(t)
+	trust := testfix.Certs(t)
 	who, err := fsverity.Verify(d, sig, trust)
 	if err != nil || !strings.HasPrefix(who.ID, "issuer:CN=bpfsig fixture RSA-2048") || who.Digest != "sha256" {
 		t.Fatalf("good signature: %+v, %v", who, err)
@@ -230,15 +231,15 @@ func TestVerifyErrnos(t *testing.T) {
 		d     *fsverity.FileDigest
 		sig   []byte
 		trust int
-		errno unix.Errno
+		errno compat.Errno
 	}{
-		{"other file", other, sig, 1, unix.EKEYREJECTED},
-		{"same file, sha512 digest", d512, sig, 1, unix.EKEYREJECTED},
-		{"signature flipped", d, flipped, 1, unix.EKEYREJECTED},
-		{"unknown signer", d, strangerSig, 1, unix.ENOKEY},
-		{"empty keyring", d, sig, 0, unix.ENOKEY},
-		{"empty signature", d, nil, 1, unix.EBADMSG},
-		{"truncated signature", d, sig[:len(sig)/2], 1, unix.EBADMSG},
+		{"other file", other, sig, 1, compat.EKEYREJECTED},
+		{"same file, sha512 digest", d512, sig, 1, compat.EKEYREJECTED},
+		{"signature flipped", d, flipped, 1, compat.EKEYREJECTED},
+		{"unknown signer", d, strangerSig, 1, compat.ENOKEY},
+		{"empty keyring", d, sig, 0, compat.ENOKEY},
+		{"empty signature", d, nil, 1, compat.EBADMSG},
+		{"truncated signature", d, sig[:len(sig)/2], 1, compat.EBADMSG},
 	} {
 		_, err := fsverity.Verify(c.d, c.sig, trust[:c.trust])
 		if !errors.Is(err, c.errno) {
@@ -305,7 +306,7 @@ func xattrRoundTrip(t *testing.T, dir string) {
 	if _, err := fsverity.ReadXattr(f, fsverity.DefaultXattr); !errors.Is(err, fsverity.ErrNoXattr) {
 		t.Fatalf("unsigned file: %v, want ErrNoXattr", err)
 	}
-	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t)}); !errors.Is(err, fsverity.ErrNoXattr) {
+	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Certs(t)}); !errors.Is(err, fsverity.ErrNoXattr) {
 		t.Fatalf("CheckFile on an unsigned file: %v, want ErrNoXattr", err)
 	}
 	if err := fsverity.WriteXattr(f, fsverity.DefaultXattr, sig); err != nil {
@@ -315,7 +316,7 @@ func xattrRoundTrip(t *testing.T, dir string) {
 	if err != nil || !bytes.Equal(got, sig) {
 		t.Fatalf("read back %d bytes, %v", len(got), err)
 	}
-	fc, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t)})
+	fc, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Certs(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,13 +327,13 @@ func xattrRoundTrip(t *testing.T, dir string) {
 	if err := fsverity.WriteXattr(f, "user.bpf.sig", sig); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t), Xattr: "user.bpf.sig"}); err != nil {
+	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Certs(t), Xattr: "user.bpf.sig"}); err != nil {
 		t.Errorf("user.bpf.sig: %v", err)
 	}
 	if err := os.WriteFile(f, content(70001), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Trust(t)}); !errors.Is(err, unix.EKEYREJECTED) {
+	if _, err := fsverity.CheckFile(f, fsverity.CheckOptions{Trust: testfix.Certs(t)}); !errors.Is(err, compat.EKEYREJECTED) {
 		t.Errorf("changed file: %v, want EKEYREJECTED", err)
 	}
 	if err := fsverity.WriteXattr(f, fsverity.DefaultXattr, make([]byte, fsverity.MaxXattrSize+1)); err == nil {

@@ -81,7 +81,7 @@ func TestOracleSignatures(t *testing.T) {
 	var want []string
 	for _, c := range cs {
 		cases = append(cases, oracle.Case{Name: c.name, Content: c.d.Formatted(), Signature: c.sig, Certs: [][]byte{s.Cert.Raw}})
-		_, err := fsverity.Verify(c.d, c.sig, testfix.Trust(t))
+		_, err := fsverity.Verify(c.d, c.sig, testfix.Certs(t))
 		want = append(want, kerrno.Name(err))
 	}
 	res, err := vm.Run(context.Background(), cases)

@@ -1,13 +1,12 @@
 package mapvalue
 
-import "golang.org/x/sys/unix"
+import "github.com/bpfsig/bpfsig/compat"
 
 // The errnos bpf_map_verify_value_sig returns itself (the PKCS#7 ones come from the
-// kernel model in internal/cms). Linux values; kept in one place for the portable-errno
-// conversion.
+// kernel model in internal/cms), with their Linux values on every platform.
 var (
-	errENOENT  error = unix.ENOENT
-	errEINVAL  error = unix.EINVAL
-	errEBADMSG error = unix.EBADMSG
-	errENOPKG  error = unix.ENOPKG
+	errENOENT  error = compat.ENOENT
+	errEINVAL  error = compat.EINVAL
+	errEBADMSG error = compat.EBADMSG
+	errENOPKG  error = compat.ENOPKG
 )

@@ -5,13 +5,12 @@ import (
 	"crypto"
 	"encoding/binary"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/testfix"
@@ -82,7 +81,7 @@ func TestSignMatchesSignFile(t *testing.T) {
 				} else {
 					compared++
 				}
-				r, err := mapvalue.Verify(got, testfix.Trust(t))
+				r, err := mapvalue.Verify(got, testfix.Certs(t))
 				if err != nil {
 					t.Fatalf("size %d %v: %v", size, form, err)
 				}
@@ -105,7 +104,7 @@ func TestSignPaddingAndUnverified(t *testing.T) {
 	if len(v) != 1024 {
 		t.Fatalf("value is %d bytes, want 1024", len(v))
 	}
-	r, err := mapvalue.Verify(v, testfix.Trust(t))
+	r, err := mapvalue.Verify(v, testfix.Certs(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +121,7 @@ func TestSignPaddingAndUnverified(t *testing.T) {
 	for i := r.Value.UnverifiedOffset(); i < len(v); i += 97 {
 		w := bytes.Clone(v)
 		w[i] ^= 0xff
-		if _, err := mapvalue.Verify(w, testfix.Trust(t)); err != nil {
+		if _, err := mapvalue.Verify(w, testfix.Certs(t)); err != nil {
 			t.Errorf("flipping unverified byte %d: %v", i, err)
 		}
 	}
@@ -163,7 +162,7 @@ func goodInfo(sigLen int) [12]byte {
 type errCase struct {
 	name  string
 	value []byte
-	errno unix.Errno
+	errno compat.Errno
 	check mapvalue.Check
 }
 
@@ -177,40 +176,40 @@ func structuralCases(t *testing.T, good []byte) []errCase {
 	var cs []errCase
 	// 1. Nothing after the length word.
 	for n := 0; n <= 4; n++ {
-		cs = append(cs, errCase{"short value " + itoa(n), good[:n], unix.ENOENT, mapvalue.CheckSize})
+		cs = append(cs, errCase{"short value " + itoa(n), good[:n], compat.ENOENT, mapvalue.CheckSize})
 	}
 	// 2. Length word beyond the value: every prefix of the good value that cuts into the
 	// signed part.
 	for cut := 5; cut < 4+int(v.Length); cut += 1 + cut/16 {
-		cs = append(cs, errCase{"prefix " + itoa(cut), good[:cut], unix.EINVAL, mapvalue.CheckLength})
+		cs = append(cs, errCase{"prefix " + itoa(cut), good[:cut], compat.EINVAL, mapvalue.CheckLength})
 	}
-	cs = append(cs, errCase{"length one past the end", build(v.Length+1, good[4:4+v.Length]), unix.EINVAL, mapvalue.CheckLength})
-	cs = append(cs, errCase{"length 0xffffffff", build(0xffffffff, good[4:]), unix.EINVAL, mapvalue.CheckLength})
+	cs = append(cs, errCase{"length one past the end", build(v.Length+1, good[4:4+v.Length]), compat.EINVAL, mapvalue.CheckLength})
+	cs = append(cs, errCase{"length 0xffffffff", build(0xffffffff, good[4:]), compat.EINVAL, mapvalue.CheckLength})
 	// 3. Length too small for the marker, or not ending in it.
 	for n := 0; n <= len(mapvalue.Marker); n++ {
-		cs = append(cs, errCase{"length " + itoa(n), build(uint32(n), good[4:]), unix.ENOENT, mapvalue.CheckMarker})
+		cs = append(cs, errCase{"length " + itoa(n), build(uint32(n), good[4:]), compat.ENOENT, mapvalue.CheckMarker})
 	}
 	for i := range len(mapvalue.Marker) {
 		w := bytes.Clone(good)
 		w[4+int(v.Length)-len(mapvalue.Marker)+i] ^= 0x20
-		cs = append(cs, errCase{"marker byte " + itoa(i), w, unix.ENOENT, mapvalue.CheckMarker})
+		cs = append(cs, errCase{"marker byte " + itoa(i), w, compat.ENOENT, mapvalue.CheckMarker})
 	}
-	cs = append(cs, errCase{"length one short", build(v.Length-1, good[4:]), unix.ENOENT, mapvalue.CheckMarker})
+	cs = append(cs, errCase{"length one short", build(v.Length-1, good[4:]), compat.ENOENT, mapvalue.CheckMarker})
 	// 4. No room for module_signature and a byte of data.
 	for k := 1; k <= mapvalue.ModuleSignatureSize; k++ {
 		body := append(payload(k), mapvalue.Marker...)
-		cs = append(cs, errCase{"signed part of " + itoa(k) + " before the marker", build(uint32(len(body)), body), unix.EBADMSG, mapvalue.CheckInfo})
+		cs = append(cs, errCase{"signed part of " + itoa(k) + " before the marker", build(uint32(len(body)), body), compat.EBADMSG, mapvalue.CheckInfo})
 	}
 	// 5. mod_check_sig: sig_len must leave data.
 	for _, extra := range []int{0, 1, 1000, 1 << 31} {
 		ms := goodInfo(len(sig) + len(data) + extra)
-		cs = append(cs, errCase{"sig_len covers data +" + itoa(extra), withInfo(data, sig, ms), unix.EBADMSG, mapvalue.CheckSigLen})
+		cs = append(cs, errCase{"sig_len covers data +" + itoa(extra), withInfo(data, sig, ms), compat.EBADMSG, mapvalue.CheckSigLen})
 	}
 	// sig_len check comes before id_type.
 	{
 		ms := goodInfo(len(sig) + len(data))
 		ms[2] = 1
-		cs = append(cs, errCase{"sig_len and id_type both bad", withInfo(data, sig, ms), unix.EBADMSG, mapvalue.CheckSigLen})
+		cs = append(cs, errCase{"sig_len and id_type both bad", withInfo(data, sig, ms), compat.EBADMSG, mapvalue.CheckSigLen})
 	}
 	for id := range 256 {
 		if id == mapvalue.PKeyIDPKCS7 {
@@ -218,19 +217,19 @@ func structuralCases(t *testing.T, good []byte) []errCase {
 		}
 		ms := goodInfo(len(sig))
 		ms[2] = byte(id)
-		cs = append(cs, errCase{"id_type " + itoa(id), withInfo(data, sig, ms), unix.ENOPKG, mapvalue.CheckIDType})
+		cs = append(cs, errCase{"id_type " + itoa(id), withInfo(data, sig, ms), compat.ENOPKG, mapvalue.CheckIDType})
 	}
 	// id_type comes before the zero fields.
 	{
 		ms := goodInfo(len(sig))
 		ms[2], ms[0] = 0, 1
-		cs = append(cs, errCase{"id_type and algo both bad", withInfo(data, sig, ms), unix.ENOPKG, mapvalue.CheckIDType})
+		cs = append(cs, errCase{"id_type and algo both bad", withInfo(data, sig, ms), compat.ENOPKG, mapvalue.CheckIDType})
 	}
 	for _, i := range []int{0, 1, 3, 4, 5, 6, 7} {
 		for _, b := range []byte{1, 0x80, 0xff} {
 			ms := goodInfo(len(sig))
 			ms[i] = b
-			cs = append(cs, errCase{"module_signature byte " + itoa(i) + "=" + itoa(int(b)), withInfo(data, sig, ms), unix.EBADMSG, mapvalue.CheckZeroField})
+			cs = append(cs, errCase{"module_signature byte " + itoa(i) + "=" + itoa(int(b)), withInfo(data, sig, ms), compat.EBADMSG, mapvalue.CheckZeroField})
 		}
 	}
 	return cs
@@ -245,7 +244,7 @@ func TestVerifyErrnos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust := testfix.Trust(t)
+	trust := testfix.Certs(t)
 	v, _ := mapvalue.Parse(good)
 	sigOff := v.SignatureOffset()
 	cases := structuralCases(t, good)
@@ -273,14 +272,14 @@ func TestVerifyErrnos(t *testing.T) {
 	garbage := withInfo(data, bytes.Repeat([]byte{0x30}, 40), goodInfo(40))
 	shortSig := withInfo(data, v.Signature[:len(v.Signature)-1], goodInfo(len(v.Signature)-1))
 	cases = append(cases,
-		errCase{"data flipped", flip(4), unix.EKEYREJECTED, mapvalue.CheckPKCS7},
-		errCase{"last data byte flipped", flip(sigOff - 1), unix.EKEYREJECTED, mapvalue.CheckPKCS7},
-		errCase{"signature value flipped", flip(v.InfoOffset() - 1), unix.EKEYREJECTED, mapvalue.CheckPKCS7},
-		errCase{"unknown signer", otherSig, unix.ENOKEY, mapvalue.CheckPKCS7},
-		errCase{"PKCS#7 not DER", garbage, unix.EBADMSG, mapvalue.CheckPKCS7},
-		errCase{"PKCS#7 truncated", shortSig, unix.EBADMSG, mapvalue.CheckPKCS7},
-		errCase{"sha256WithRSAEncryption", replace(oidRSA, oidSHA256RSA), unix.ENOPKG, mapvalue.CheckPKCS7},
-		errCase{"outer type not signedData", replace(oidSignedData, oidData), unix.EINVAL, mapvalue.CheckPKCS7},
+		errCase{"data flipped", flip(4), compat.EKEYREJECTED, mapvalue.CheckPKCS7},
+		errCase{"last data byte flipped", flip(sigOff - 1), compat.EKEYREJECTED, mapvalue.CheckPKCS7},
+		errCase{"signature value flipped", flip(v.InfoOffset() - 1), compat.EKEYREJECTED, mapvalue.CheckPKCS7},
+		errCase{"unknown signer", otherSig, compat.ENOKEY, mapvalue.CheckPKCS7},
+		errCase{"PKCS#7 not DER", garbage, compat.EBADMSG, mapvalue.CheckPKCS7},
+		errCase{"PKCS#7 truncated", shortSig, compat.EBADMSG, mapvalue.CheckPKCS7},
+		errCase{"sha256WithRSAEncryption", replace(oidRSA, oidSHA256RSA), compat.ENOPKG, mapvalue.CheckPKCS7},
+		errCase{"outer type not signedData", replace(oidSignedData, oidData), compat.EINVAL, mapvalue.CheckPKCS7},
 	)
 	for _, c := range cases {
 		r, err := mapvalue.Verify(c.value, trust)
@@ -306,7 +305,7 @@ func TestVerifyErrnos(t *testing.T) {
 	if r, err := mapvalue.Verify(withInfo(data, big, goodInfo(len(big))), trust); err != nil || r.VerifiedLen != len(data) {
 		t.Errorf("PKCS#7 blob of %d bytes: %v", len(big), err)
 	}
-	if _, err := mapvalue.Verify(good, nil); !errors.Is(err, unix.ENOKEY) {
+	if _, err := mapvalue.Verify(good, nil); !errors.Is(err, compat.ENOKEY) {
 		t.Errorf("empty keyring: %v, want ENOKEY", err)
 	}
 }
@@ -322,12 +321,12 @@ func TestParseEveryPrefix(t *testing.T) {
 	n := int(binary.BigEndian.Uint32(good))
 	for l := 0; l <= len(good); l++ {
 		_, err := mapvalue.Parse(good[:l])
-		var want unix.Errno
+		var want compat.Errno
 		switch {
 		case l <= 4:
-			want = unix.ENOENT
+			want = compat.ENOENT
 		case l < 4+n:
-			want = unix.EINVAL
+			want = compat.EINVAL
 		}
 		if got, _ := kerrno.Of(err); got != want {
 			t.Fatalf("prefix %d: %v, want %s", l, err, kerrno.NameOf(want))

@@ -54,7 +54,7 @@ func TestOraclePKCS7(t *testing.T) {
 	flipSig[len(flipSig)-1] ^= 1
 	add("signature value flipped", withInfo(p.Data, flipSig, goodInfo(len(flipSig))))
 
-	trust := testfix.Trust(t)
+	trust := testfix.Certs(t)
 	var cases []oracle.Case
 	var want []string
 	for i, v := range values {

@@ -175,7 +175,7 @@ func loaderVerifyCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := fsverity.CheckOptions{Trust: trust, Xattr: c.String("xattr"), Params: p}
+			opts := fsverity.CheckOptions{Trust: trust.Certs, Xattr: c.String("xattr"), Params: p}
 			if sp := c.String("sig"); sp != "" {
 				if opts.Signature, err = mvReadFile(sp, fsverity.MaxXattrSize); err != nil {
 					return failed("%v", err)

@@ -204,6 +204,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			probeCommand(),
 			loadCommand(),
 			oracleCommand(),
+			mapvalueCommand(),
+			loaderCommand(),
 		},
 	}
 }
@@ -241,6 +243,16 @@ func intersperse(app *cli.App, args []string) []string {
 	i++
 	if cmd == nil {
 		return append(out, args[i:]...)
+	}
+	// Step into subcommands (bpfsig mapvalue sign …): their flags are the ones that count.
+	for i < len(args) {
+		sub := cmd.Command(args[i])
+		if sub == nil {
+			break
+		}
+		cmd = sub
+		out = append(out, args[i])
+		i++
 	}
 	var flags, pos []string
 	for ; i < len(args); i++ {

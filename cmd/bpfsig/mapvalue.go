@@ -123,7 +123,7 @@ func mapvalueVerifyCommand() *cli.Command {
 			var rs []*mapvalueResult
 			allOK := true
 			for _, p := range c.Args().Slice() {
-				r := verifyValueFile(p, trust)
+				r := verifyValueFile(p, trust.Certs)
 				allOK = allOK && r.OK
 				rs = append(rs, r)
 			}

@@ -3,42 +3,21 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfsig/bpfsig/internal/testfix"
 )
 
-// runMV runs the app with the mapvalue and loader commands added (main.go wires them later)
-// and returns the exit code and outputs. Flags go before arguments here: the app's
-// intersperse does not descend into subcommands.
+// runMV runs the command line in-process, as a user would (flags before or after arguments).
 func runMV(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	app := newApp(&out, &errb)
-	app.Commands = append(app.Commands, mapvalueCommand(), loaderCommand())
-	err := app.Run(append([]string{"bpfsig"}, args...))
-	code := exitOK
-	if err != nil {
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			code = ec.ExitCode()
-			if msg := err.Error(); msg != "" {
-				errb.WriteString(msg + "\n")
-			}
-		} else {
-			code = exitUsage
-			errb.WriteString(err.Error() + "\n")
-		}
-	}
-	return code, out.String(), errb.String()
+	return runCLI(t, args...)
 }
 
 func TestMapvalueCLI(t *testing.T) {

@@ -45,7 +45,7 @@ func oracleCommand() *cli.Command {
 					if !r.OK() {
 						bad++
 					}
-					js = append(js, rowJSON{r.Vector, orOK(kerrno.NameOf(compat.Errno(r.Want))), orOK(kerrno.NameOf(compat.Errno(r.Got))), r.OK()})
+					js = append(js, rowJSON{r.Vector, orOK(kerrno.NameOf(r.Want)), orOK(kerrno.NameOf(r.Got)), r.OK()})
 				}
 				if c.Bool("json") {
 					if err := writeJSON(c.App.Writer, map[string]any{"rows": js, "cases": st.Cases, "seconds": st.Boot.Seconds(), "kvm": st.KVM}); err != nil {
@@ -126,7 +126,7 @@ func askOracle(c *cli.Context, rs []*verifyResult, sks []*bpfsig.Skeleton, trust
 		if r.Verdict.Stage == compat.StageAdmission {
 			model = r.Verdict.ErrnoName()
 		}
-		ans := &oracleAnswer{Kernel: "vm (Debian 6.12, bpf_verify_pkcs7_signature)", KernelErrno: kerrno.NameOf(compat.Errno(res[k].Errno)), ModelErrno: model, Detail: res[k].Detail}
+		ans := &oracleAnswer{Kernel: "vm (Debian 6.12, bpf_verify_pkcs7_signature)", KernelErrno: kerrno.NameOf(res[k].Errno), ModelErrno: model, Detail: res[k].Detail}
 		ans.Agree = ans.KernelErrno == ans.ModelErrno
 		r.Oracle = ans
 		if !ans.Agree {

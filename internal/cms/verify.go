@@ -75,39 +75,7 @@ func Verify(content, der []byte, trust []*x509.Certificate) (*Signature, error) 
 	if len(der) > MaxSignatureSize {
 		return nil, errno(compat.EINVAL, "signature of %d bytes exceeds the kernel's limit of %d", len(der), MaxSignatureSize)
 	}
-	m, err := parseMessage(der)
-	if err != nil {
-		return nil, err
-	}
-	sig := m.summary()
-	if m.hasData {
-		return sig, errno(compat.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
-	}
-	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
-	for _, c := range m.certs {
-		st.certs[c] = &certState{}
-	}
-	for _, c := range trust {
-		if c == nil {
-			continue
-		}
-		id0, err := certKeyID(c)
-		if err != nil {
-			continue // the kernel would not have loaded it
-		}
-		pub, err := parseSPKI(c.RawSubjectPublicKeyInfo)
-		if err != nil {
-			continue // the kernel would not have loaded it
-		}
-		st.trust = append(st.trust, trustedKey{cert: c, pub: pub, id0: id0, id1: c.SubjectKeyId})
-	}
-	if err := st.pkcs7Verify(); err != nil {
-		return sig, err
-	}
-	if err := st.validateTrust(); err != nil {
-		return sig, err
-	}
-	return sig, nil
+	return VerifyAnySize(content, der, trust)
 }
 
 // pkcs7Verify is pkcs7_verify with usage VERIFYING_BPF_SIGNATURE.

@@ -3,7 +3,7 @@ package cms
 import (
 	"crypto/x509"
 
-	"golang.org/x/sys/unix"
+	"github.com/bpfsig/bpfsig/compat"
 )
 
 // VerifyAnySize is [Verify] without step 1, the bpf syscall's own 8192-byte limit on
@@ -21,7 +21,7 @@ func VerifyAnySize(content, der []byte, trust []*x509.Certificate) (*Signature, 
 	}
 	sig := m.summary()
 	if m.hasData {
-		return sig, errno(unix.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
+		return sig, errno(compat.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
 	}
 	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
 	for _, c := range m.certs {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/cms"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
@@ -33,18 +31,18 @@ type diffRow struct {
 // the bpf(2) syscall rejects signature_size > 8192 with EINVAL before the PKCS#7 routine runs
 // (kernel.md, order of checks), a check the kfunc does not have, so for oversize signatures the
 // syscall rule decides and the kfunc's answer is only reported.
-func kernelAnswer(sigLen int, kfunc unix.Errno) unix.Errno {
+func kernelAnswer(sigLen int, kfunc compat.Errno) compat.Errno {
 	if sigLen > cms.MaxSignatureSize {
-		return unix.EINVAL
+		return compat.EINVAL
 	}
 	return kfunc
 }
 
 // modelAnswer runs cms.Verify; a panic or an error without errno is reported as such.
-func modelAnswer(c corpusCase) (e unix.Errno, text string) {
+func modelAnswer(c corpusCase) (e compat.Errno, text string) {
 	defer func() {
 		if r := recover(); r != nil {
-			e, text = unix.Errno(0xffff), fmt.Sprintf("PANIC: %v", r)
+			e, text = compat.Errno(0xffff), fmt.Sprintf("PANIC: %v", r)
 		}
 	}()
 	_, err := cms.Verify(c.Content, c.Signature, c.trust)
@@ -53,12 +51,12 @@ func modelAnswer(c corpusCase) (e unix.Errno, text string) {
 	}
 	ke, ok := kerrno.Of(err)
 	if !ok {
-		return unix.Errno(0xfffe), "no errno: " + err.Error()
+		return compat.Errno(0xfffe), "no errno: " + err.Error()
 	}
-	return unix.Errno(ke), err.Error()
+	return compat.Errno(ke), err.Error()
 }
 
-func name(e unix.Errno) string {
+func name(e compat.Errno) string {
 	switch e {
 	case 0:
 		return "0"
@@ -67,7 +65,7 @@ func name(e unix.Errno) string {
 	case 0xfffe:
 		return "NO-ERRNO"
 	}
-	return kerrno.NameOf(compat.Errno(e))
+	return kerrno.NameOf(e)
 }
 
 // TestDifferential has the kernel judge the whole corpus in one VM boot and compares each answer

@@ -25,8 +25,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/oracle/bpf"
@@ -86,14 +84,14 @@ type Case struct {
 // keyring lookup).
 type Result struct {
 	Name   string
-	Errno  unix.Errno
+	Errno  compat.Errno
 	Detail string
 }
 
 func (r Result) String() string {
 	v := "0"
 	if r.Errno != 0 {
-		v = kerrno.NameOf(compat.Errno(r.Errno))
+		v = kerrno.NameOf(r.Errno)
 	}
 	if r.Detail != "" {
 		return fmt.Sprintf("%s: %s (%s)", r.Name, v, r.Detail)
@@ -314,7 +312,7 @@ func decodeResults(console []byte, nonce string, cases []Case) ([]Result, error)
 		if r.Errno < 0 || r.Errno > 4095 {
 			return nil, fmt.Errorf("%w: case %q: errno %d out of range", ErrGuest, cases[i].Name, r.Errno)
 		}
-		out[i] = Result{Name: cases[i].Name, Errno: unix.Errno(r.Errno), Detail: r.Detail}
+		out[i] = Result{Name: cases[i].Name, Errno: compat.Errno(r.Errno), Detail: r.Detail}
 	}
 	return out, nil
 }

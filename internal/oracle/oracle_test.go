@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfsig/bpfsig/internal/oracle/bpf"
 	"github.com/bpfsig/bpfsig/internal/oracle/wire"
@@ -83,12 +82,12 @@ func TestDecodeResults(t *testing.T) {
 		return s.String()
 	}
 	r0 := wire.Result{Index: 0, Status: bpf.StatusVerified, Errno: 0}
-	r1 := wire.Result{Index: 1, Status: bpf.StatusVerified, Ret: -int32(unix.EKEYREJECTED), Errno: int(unix.EKEYREJECTED), Detail: "d"}
+	r1 := wire.Result{Index: 1, Status: bpf.StatusVerified, Ret: -int32(compat.EKEYREJECTED), Errno: int(compat.EKEYREJECTED), Detail: "d"}
 	got, err := decodeResults([]byte(ok(r0, r1)), "N", cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Result{{Name: "a"}, {Name: "b", Errno: unix.EKEYREJECTED, Detail: "d"}}
+	want := []Result{{Name: "a"}, {Name: "b", Errno: compat.EKEYREJECTED, Detail: "d"}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
@@ -190,7 +189,7 @@ func TestSelftestCases(t *testing.T) {
 	if cases[3].Keyring != EmptyKeyring {
 		t.Errorf("empty-keyring case uses %v", cases[3].Keyring)
 	}
-	rows := []SelftestRow{{Vector: "v", Want: unix.ENOKEY, Got: unix.ENOKEY}, {Vector: "w", Want: 0, Got: unix.EBADMSG, Detail: "x"}}
+	rows := []SelftestRow{{Vector: "v", Want: compat.ENOKEY, Got: compat.ENOKEY}, {Vector: "w", Want: 0, Got: compat.EBADMSG, Detail: "x"}}
 	if !rows[0].OK() || rows[1].OK() || !strings.HasPrefix(rows[1].String(), "FAIL") || !strings.Contains(rows[1].String(), "EBADMSG (x)") {
 		t.Errorf("row rendering: %q / %q", rows[0], rows[1])
 	}

@@ -7,8 +7,6 @@ import (
 	"embed"
 	"fmt"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 )
@@ -24,8 +22,8 @@ var selftestFS embed.FS
 // a 6.12 kernel is known to give (Want) and the answer this VM gave (Got).
 type SelftestRow struct {
 	Vector string
-	Want   unix.Errno
-	Got    unix.Errno
+	Want   compat.Errno
+	Got    compat.Errno
 	Detail string
 }
 
@@ -44,11 +42,11 @@ func (r SelftestRow) String() string {
 	return s
 }
 
-func errnoText(e unix.Errno) string {
+func errnoText(e compat.Errno) string {
 	if e == 0 {
 		return "0"
 	}
-	return kerrno.NameOf(compat.Errno(e))
+	return kerrno.NameOf(e)
 }
 
 // oidRSAEncryption and oidSHA256WithRSA are DER OBJECT IDENTIFIERs (tag, length, value) of equal
@@ -60,12 +58,12 @@ var (
 
 type selftestCase struct {
 	Case
-	want unix.Errno
+	want compat.Errno
 }
 
 // SelftestCases returns the cases behind kernel.md's table, with the kernel's known answers.
 // The table's third row ("keyring holds a different certificate / is empty") is two cases.
-func SelftestCases() ([]Case, []unix.Errno, error) {
+func SelftestCases() ([]Case, []compat.Errno, error) {
 	rd := func(name string) []byte {
 		b, err := selftestFS.ReadFile("testdata/selftest/" + name)
 		if err != nil {
@@ -92,23 +90,23 @@ func SelftestCases() ([]Case, []unix.Errno, error) {
 
 	cs := []selftestCase{
 		{Case{Name: "legacy-v2 opts_sig over opts_insn", Content: insn, Signature: sig, Certs: certs}, 0},
-		{Case{Name: "same, one instruction byte flipped", Content: flipped, Signature: sig, Certs: certs}, unix.EKEYREJECTED},
-		{Case{Name: "same, keyring holds a different certificate", Content: insn, Signature: sig, Certs: [][]byte{rd("other-rsa2048.crt.der")}}, unix.ENOKEY},
-		{Case{Name: "same, keyring is empty", Content: insn, Signature: sig, Keyring: EmptyKeyring}, unix.ENOKEY},
-		{Case{Name: "signature truncated to 200 bytes", Content: insn, Signature: sig[:200], Certs: certs}, unix.EBADMSG},
+		{Case{Name: "same, one instruction byte flipped", Content: flipped, Signature: sig, Certs: certs}, compat.EKEYREJECTED},
+		{Case{Name: "same, keyring holds a different certificate", Content: insn, Signature: sig, Certs: [][]byte{rd("other-rsa2048.crt.der")}}, compat.ENOKEY},
+		{Case{Name: "same, keyring is empty", Content: insn, Signature: sig, Keyring: EmptyKeyring}, compat.ENOKEY},
+		{Case{Name: "signature truncated to 200 bytes", Content: insn, Signature: sig[:200], Certs: certs}, compat.EBADMSG},
 		{Case{Name: "raw opts_sig over opts_insn || opts_data", Content: rawContent, Signature: rd("raw.sig"), Certs: certs}, 0},
-		{Case{Name: "raw opts_sig over opts_insn only", Content: rd("raw.insn"), Signature: rd("raw.sig"), Certs: certs}, unix.EKEYREJECTED},
+		{Case{Name: "raw opts_sig over opts_insn only", Content: rd("raw.insn"), Signature: rd("raw.sig"), Certs: certs}, compat.EKEYREJECTED},
 		{Case{Name: "chain opts_sig over H(H(insn) || H(data))", Content: root[:], Signature: rd("chain.sig"), Certs: certs}, 0},
 		{Case{Name: "ECDSA P-256 legacy signature", Content: insn, Signature: rd("ecdsa-p256.sig"), Certs: [][]byte{rd("p256.crt.der")}}, 0},
-		{Case{Name: "SignerInfo algorithm rewritten to sha256WithRSAEncryption", Content: insn, Signature: rewritten, Certs: certs}, unix.ENOPKG},
+		{Case{Name: "SignerInfo algorithm rewritten to sha256WithRSAEncryption", Content: insn, Signature: rewritten, Certs: certs}, compat.ENOPKG},
 		{Case{Name: "openssl signature with signed attributes (contentType, signingTime, messageDigest)", Content: insn, Signature: rd("attrs.sig"), Certs: certs}, 0},
 		{Case{Name: "issuer+serial signer id", Content: insn, Signature: rd("issuer-serial.sig"), Certs: certs}, 0},
 		{Case{Name: "signer certificate embedded", Content: insn, Signature: rd("embedded-cert.sig"), Certs: certs}, 0},
-		{Case{Name: "signed attributes including smimeCapabilities (openssl default)", Content: insn, Signature: rd("smimecap.sig"), Certs: certs}, unix.EKEYREJECTED},
-		{Case{Name: "content embedded (not detached)", Content: insn, Signature: rd("nodetach.sig"), Certs: certs}, unix.EBADMSG},
+		{Case{Name: "signed attributes including smimeCapabilities (openssl default)", Content: insn, Signature: rd("smimecap.sig"), Certs: certs}, compat.EKEYREJECTED},
+		{Case{Name: "content embedded (not detached)", Content: insn, Signature: rd("nodetach.sig"), Certs: certs}, compat.EBADMSG},
 	}
 	cases := make([]Case, len(cs))
-	want := make([]unix.Errno, len(cs))
+	want := make([]compat.Errno, len(cs))
 	for i, c := range cs {
 		cases[i], want[i] = c.Case, c.want
 	}

@@ -4,6 +4,7 @@ package kprofile
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"testing"
 
 	"github.com/bpfsig/bpfsig/internal/cms"
@@ -52,6 +53,20 @@ func verify(t *testing.T, content, sig []byte) Errno {
 		t.Fatalf("cms.Verify: %v carries no errno", err)
 	}
 	return Errno(e)
+}
+
+// errnoOf is verify against an explicit trust list (nil error → 0; an error without an
+// errno → EBADMSG, as compat.Admit does).
+func errnoOf(t *testing.T, content, sig []byte, trust []*x509.Certificate) Errno {
+	t.Helper()
+	_, err := cms.Verify(content, sig, trust)
+	if err == nil {
+		return 0
+	}
+	if e, ok := kerrno.Of(err); ok {
+		return Errno(e)
+	}
+	return EBADMSG
 }
 
 // withCMS fills f.CMS the way a caller does: verify sig over the profile's signed content

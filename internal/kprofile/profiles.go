@@ -272,6 +272,7 @@ var Profile618 = register(&Profile{
 	folds:            foldNone,
 	content:          insnOnly,
 	Rules: concatRules(
+		setupRows,
 		[]Rule{{
 			// kernel/bpf/syscall.c __sys_bpf(): bpf_check_uarg_tail_zero() past sizeof(union bpf_attr) = 168.
 			ID: "6.18/attr-tail", Stage: StageAdmission, Errno: E2BIG,
@@ -279,7 +280,6 @@ var Profile618 = register(&Profile{
 			Reason: "non-zero attr bytes past sizeof(union bpf_attr) = 168 (the chain series' signature_maps)",
 			Source: srcSpec + " BPF_PROG_LOAD attr tail", Subtest: noSubtest618,
 		}},
-		setupRows,
 		rowsSig618,
 		[]Rule{
 			pkcs7Row("6.18/pkcs7", "the instructions", srcSyscall618+" bpf_verify_pkcs7_signature(prog->insnsi)",
@@ -384,6 +384,7 @@ var ProfileChain = register(&Profile{
 // and record computes the verdict fields.
 func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, record func(*Load) *Record, docSrc, testSrc string) []Rule {
 	return concatRules(
+		setupRows,
 		[]Rule{{
 			// bpf_check_uarg_tail_zero() / CHECK_ATTR(BPF_PROG_LOAD), BPF_PROG_LOAD_LAST_FIELD keyring_id.
 			ID: prefix + "/attr-tail", Stage: StageAdmission, Errno: E2BIG,
@@ -392,7 +393,6 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 			Source: srcSyscall + " (BPF_PROG_LOAD_LAST_FIELD keyring_id)", Subtest: "none",
 			Inferred: "E2BIG holds while sizeof(union bpf_attr) ends before offset 180; were it larger, CHECK_ATTR would answer EINVAL",
 		}},
-		setupRows,
 		[]Rule{{
 			ID: prefix + "/fd-array-cnt-too-big", Stage: StageAdmission, Errno: EINVAL,
 			When:   func(l *Load, _ int) bool { return l.Cnt >= maxFdArrayCnt },

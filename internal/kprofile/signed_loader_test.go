@@ -308,7 +308,9 @@ func TestInLoaderContract(t *testing.T) {
 	runFail := func(rule string, lsm LSMKnowledge) want {
 		return want{outcome: Rejected, stage: StageRun, retval: i32(-22), lsm: lsm, admitted: true, rule: rule}
 	}
-	rej := func(stage Stage, e Errno, rule string) want { return want{outcome: Rejected, stage: stage, errno: e, rule: rule} }
+	rej := func(stage Stage, e Errno, rule string) want {
+		return want{outcome: Rejected, stage: stage, errno: e, rule: rule}
+	}
 	notExcl := meta
 	notExcl.Exclusive, notExcl.DigestMatch = false, false
 

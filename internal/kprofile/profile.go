@@ -248,3 +248,32 @@ func Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Table renders the profile's rows, one per line in evaluation order: ID, stage, scope,
+// errno (or retval), subtest, source, and what of the row is inferred.
+func (p *Profile) Table() string {
+	var b []byte
+	b = fmt.Appendf(b, "profile %s: %s\n", p.Name, p.Summary)
+	for k, r := range p.Rules {
+		scope := ""
+		if r.Scope == ScopeEachEntry {
+			scope = " [each fd_array entry]"
+		}
+		var outcome string
+		switch {
+		case r.Kind == Hook:
+			outcome = "hook"
+		case r.Stage == StageRun:
+			outcome = fmt.Sprintf("retval %d", r.Retval)
+		case r.ErrnoOf != nil:
+			outcome = "errno of the PKCS#7 check"
+		default:
+			outcome = r.Errno.Name()
+		}
+		b = fmt.Appendf(b, "%2d. %-9s %-26s %s%s\n    rule:    %s\n    subtest: %s\n    source:  %s\n", k+1, r.Stage, outcome, r.ID, scope, r.Reason, r.Subtest, r.Source)
+		if r.Inferred != "" {
+			b = fmt.Appendf(b, "    inferred: %s\n", r.Inferred)
+		}
+	}
+	return string(b)
+}

@@ -20,10 +20,13 @@ const (
 	// UNSIGNED/NONE and calls neither the signature check nor security_bpf_prog_load()
 	// itself any more; both moved into bpf_check(). BPF_PROG_LOAD_LAST_FIELD is keyring_id.
 	srcSyscall = "analogdevicesinc/linux kernel/bpf/syscall.c @011a2968 bpf_prog_load()"
-	// srcSyscall618 is bpf_prog_load() with the 6.18 signature check: bpf_prog_verify_signature()
-	// (keyring lookup, then PKCS#7 over prog->insnsi), then security_bpf_prog_load(), then
-	// bpf_check().
-	srcSyscall618 = "kernel-patches/bpf kernel/bpf/syscall.c @00136386 bpf_prog_load(), bpf_prog_verify_signature()"
+	// srcSyscall618 is bpf_prog_load() with the pre-merge signature check:
+	// bpf_prog_verify_signature() (keyring lookup → -EINVAL, then PKCS#7 over prog->insnsi),
+	// then security_bpf_prog_load(), then bpf_check(). The copy in the index is an unreleased
+	// revision whose size test (signature_size != SHA256_DIGEST_SIZE) is not 6.18's; the
+	// 6.18.y bound (signature_size > KMALLOC_MAX_CACHE_SIZE → -EINVAL) is a stable backport
+	// to the same function, and is what kernel.md measured.
+	srcSyscall618 = "kernel-patches/bpf kernel/bpf/syscall.c @00136386 bpf_prog_load(), bpf_prog_verify_signature() (order)"
 	// srcFdArray is the fd_array resolution the merge builds on (the copy in the index predates
 	// the signature fold).
 	srcFdArray = "analogdevicesinc/linux kernel/bpf/verifier.c @024c0ab5 process_fd_array(), add_fd_from_fd_array()"
@@ -245,11 +248,13 @@ var rowsSig618 = []Rule{
 	},
 }
 
-func pkcs7Row(id, what, source, subtest string) Rule {
+// pkcs7Row passes the caller's PKCS#7 result through; prefix is the kernel's log line where
+// one is known.
+func pkcs7Row(id, prefix, what, source, subtest string) Rule {
 	return Rule{
 		ID: id, Stage: StageAdmission, ErrnoOf: cmsErrno,
 		When:   func(l *Load, _ int) bool { return l.Signed && l.CMS != 0 },
-		Reason: "signature verification failed: PKCS#7 over " + what + " (the caller's internal/cms result)",
+		Reason: prefix + "PKCS#7 over " + what + " does not verify (the caller's internal/cms result)",
 		Source: source, Subtest: subtest,
 	}
 }
@@ -282,7 +287,7 @@ var Profile618 = register(&Profile{
 		}},
 		rowsSig618,
 		[]Rule{
-			pkcs7Row("6.18/pkcs7", "the instructions", srcSyscall618+" bpf_verify_pkcs7_signature(prog->insnsi)",
+			pkcs7Row("6.18/pkcs7", "", "the instructions", srcSyscall618+" bpf_verify_pkcs7_signature(prog->insnsi)",
 				"signature_enforced, signature_authenticates_insns ("+srcTest618+")"),
 			{
 				// security_bpf_prog_load() between bpf_prog_verify_signature() and bpf_check().
@@ -367,7 +372,7 @@ var ProfileChain = register(&Profile{
 				Reason: "the kernel cannot hash an unfrozen signature map",
 				Source: srcChain + " Verify()", Subtest: "none (series never merged)",
 			},
-			pkcs7Row("chain/pkcs7", "the chain root (the instructions when no map is listed)", srcChain, "none (series never merged)"),
+			pkcs7Row("chain/pkcs7", "", "the chain root (the instructions when no map is listed)", srcChain, "none (series never merged)"),
 			{
 				ID: "chain/lsm", Stage: StageLSM, Kind: Hook, Knows: knowsChain,
 				Reason: "security_bpf_prog_load: instructions and listed maps verified (loader-only when none is listed)",
@@ -485,7 +490,7 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 				Source: docSrc + " (Notes and limitations)", Subtest: "none",
 				Inferred: "the errno (E2BIG, bpf_dynptr_check_size) and the exact bound are not in the index's copy of the verifier",
 			},
-			pkcs7Row(prefix+"/pkcs7", "insns ‖ folded metadata, in used_maps order", docSrc+" (Load-time verification); "+testSrc,
+			pkcs7Row(prefix+"/pkcs7", "verifier log \"signature verification failed\": ", "insns ‖ folded metadata, in used_maps order", docSrc+" (Load-time verification); "+testSrc,
 				"signature_enforced, signature_failure_logs, signature_authenticates_insns, signature_authenticates_metadata, signed_no_fd_array"),
 			{
 				// The single call site inside bpf_check(), after the signature check.

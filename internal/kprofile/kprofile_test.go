@@ -309,7 +309,6 @@ func TestRecord(t *testing.T) {
 		{"mainline", KeyringPlatform, Record{SigVerified, KeyringTPlatform, 0}},
 		{"mainline", KeySpecSession, Record{SigVerified, KeyringTUser, 4242}},
 		{"mainline", 4242, Record{SigVerified, KeyringTUser, 4242}},
-		{"mainline", KeySpecBPFKeyring, Record{SigVerified, KeyringTUser, 4242}}, // -9 is an ordinary KEY_SPEC id without the .bpf keyring
 		{"mainline-bpf-keyring", KeySpecBPFKeyring, Record{SigVerified, KeyringTBPF, 0}},
 		{"mainline-bpf-keyring", KeySpecSession, Record{SigVerified, KeyringTUser, 4242}},
 	} {
@@ -323,6 +322,14 @@ func TestRecord(t *testing.T) {
 		}
 		if got.Record == nil || *got.Record != c.want {
 			t.Errorf("%s keyring %d: record %+v, want %+v", c.profile, c.id, got.Record, c.want)
+		}
+	}
+	// Without the .bpf keyring, -9 is no KEY_SPEC id at all: it never resolves.
+	f0 := signedLoad(ProcMainline)
+	f0.Keyring = Keyring{ID: KeySpecBPFKeyring, Serial: 4242}
+	for _, p := range []*Profile{ProfileMainline, Profile618, ProfileChain} {
+		if got, _ := p.Evaluate(f0); got.Errno != EINVAL || got.Record != nil {
+			t.Errorf("%s, keyring -9: %s %+v, want EINVAL before the hook", p.Name, got.Errno, got.Record)
 		}
 	}
 	// Not recorded where the hook is not reached, and by the profiles without verdict fields.

@@ -73,6 +73,14 @@ func userKeyring(l *Load) bool { return !systemKeyring(l.Keyring.ID) }
 // userKeyringBPF: as userKeyring, for the profile where -9 names the .bpf keyring.
 func userKeyringBPF(l *Load) bool { return userKeyring(l) && l.Keyring.ID != KeySpecBPFKeyring }
 
+// keySpecRequestor is KEY_SPEC_REQUESTOR_KEYRING (-8), the last KEY_SPEC_* id of
+// include/uapi/linux/keyctl.h before the .bpf keyring revision: a more negative keyring_id
+// names no keyring (lookup_user_key() → -EINVAL), whatever the host holds.
+const keySpecRequestor int32 = -8
+
+// unresolved: a user keyring_id that resolves to nothing.
+func unresolved(l *Load) bool { return l.Keyring.ID < keySpecRequestor || l.Keyring.Serial == 0 }
+
 func classify(id int32) KeyringType {
 	switch id {
 	case KeyringBuiltin:
@@ -241,7 +249,7 @@ var rowsSig618 = []Rule{
 	},
 	{
 		ID: "6.18/keyring-unresolved", Stage: StageAdmission, Errno: EINVAL,
-		When:    func(l *Load, _ int) bool { return l.Signed && userKeyring(l) && l.Keyring.Serial == 0 },
+		When:    func(l *Load, _ int) bool { return l.Signed && userKeyring(l) && unresolved(l) },
 		Reason:  "keyring_id resolves to no key or keyring: bpf_lookup_user_key() fails",
 		Source:  srcSyscall618 + " (system_keyring_id_check / bpf_lookup_user_key → -EINVAL)",
 		Subtest: "signature_bad_keyring (" + srcTest618 + ")",
@@ -324,7 +332,7 @@ var ProfileChain = register(&Profile{
 			},
 			{
 				ID: "chain/keyring-unresolved", Stage: StageAdmission, Errno: EINVAL,
-				When:   func(l *Load, _ int) bool { return l.Signed && userKeyring(l) && l.Keyring.Serial == 0 },
+				When:   func(l *Load, _ int) bool { return l.Signed && userKeyring(l) && unresolved(l) },
 				Reason: "keyring_id resolves to no key or keyring, as 6.18",
 				Source: srcChain + "; " + srcSyscall618, Subtest: "none (series never merged)",
 				Inferred: "inherited from 6.18's bpf_prog_verify_signature()",
@@ -479,7 +487,7 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 		[]Rule{
 			{
 				ID: prefix + "/keyring-unresolved", Stage: StageAdmission, Errno: EINVAL,
-				When:   func(l *Load, _ int) bool { return l.Signed && user(l) && l.Keyring.Serial == 0 },
+				When:   func(l *Load, _ int) bool { return l.Signed && user(l) && unresolved(l) },
 				Reason: "keyring_id resolves to no key or keyring; the keyring is looked up before the signature bytes are examined",
 				Source: docSrc + " (Keyrings)", Subtest: "signature_bad_keyring",
 			},

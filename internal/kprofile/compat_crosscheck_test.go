@@ -1,0 +1,198 @@
+//go:build linux
+
+package kprofile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	_ "github.com/bpfsig/bpfsig/chain"
+	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/internal/testfix"
+	_ "github.com/bpfsig/bpfsig/legacy" // registers the strategies
+	_ "github.com/bpfsig/bpfsig/raw"
+)
+
+// factsOf turns a compat case into load facts for profile p with the procedure of the case's
+// kernel: the lskel's loader, its one metadata map, keyring 0 (builtin, the skeleton default),
+// and the PKCS#7 result of internal/cms over p's signed content.
+func factsOf(t *testing.T, p *Profile, c compat.Case, proc Procedure) Facts {
+	t.Helper()
+	a := c.Artifact
+	insn, data := a.Insn(), a.Data()
+	excl := a.ExclHash()
+	ih := sha256.Sum256(insn)
+	f := Facts{
+		Procedure:       proc,
+		SkipHashRequest: c.Cond.MapHashNotComputed,
+		InsnSize:        len(insn),
+		FdArray: []Object{{
+			Kind: KindMap, Array: true,
+			Exclusive:   excl != nil && !c.Cond.MapNotExclusive,
+			DigestMatch: bytes.Equal(excl, ih[:]),
+			Frozen:      !c.Cond.MapNotFrozen,
+			ValueSize:   len(data),
+		}},
+		IndexRefs: 1,
+	}
+	if chk := a.Check(); chk != nil {
+		f.Check = LoaderCheck{Gen: CheckV1, HashMatches: chk.Hash == a.DataHash()}
+		if chk.Gen == loader.GenV2 {
+			f.Check.Gen = CheckV2
+		}
+	}
+	if proc == ProcChain && a.Signed() {
+		f.SignatureMaps, _ = a.SignatureMaps()
+	}
+	if a.Signed() {
+		f.Signed, f.SignatureSize = true, uint32(len(a.Sig()))
+		var maps [][]byte
+		for range p.Folded(f) {
+			maps = append(maps, data) // the lskel's fd_array holds only the metadata map
+		}
+		f.CMS = errnoOf(t, SignedContent(p, insn, maps), a.Sig(), c.Trust)
+	}
+	return f
+}
+
+// summary is the part of a verdict both models decide.
+func summary(outcome, stage string, errno uint, retval *int32, lsm string, admitted bool) string {
+	r := "-"
+	if retval != nil {
+		r = fmt.Sprint(*retval)
+	}
+	return fmt.Sprintf("%s stage=%s errno=%d retval=%s lsm=%s admitted-then-failed=%t", outcome, stage, errno, r, lsm, admitted)
+}
+
+func ofVerdict(v *compat.Verdict) string {
+	return summary(string(v.Outcome), string(v.Stage), uint(v.Errno), v.Retval, string(v.LSM), v.LSMAdmittedThenFailed)
+}
+
+func ofResult(r Result) string {
+	return summary(string(r.Outcome), string(r.Stage), uint(r.Errno), r.Retval, string(r.LSM), r.LSMAdmittedThenFailed)
+}
+
+// matrix signs the fixture program under every compat column and applies every tamper
+// scenario, plus every combination of the load conditions, and returns the cases keyed by
+// a readable name.
+func matrix(t *testing.T) map[string]compat.Case {
+	t.Helper()
+	signed, err := compat.SignAll(testfix.Artifact(t, "unsigned"), testfix.Signer(t), compat.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := testfix.Trust(t)
+	out := map[string]compat.Case{}
+	for _, col := range compat.Columns {
+		for _, sc := range compat.Scenarios {
+			c, err := compat.Prepare(signed, col, sc, trust)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[col.Name+"/"+sc.Name] = c
+		}
+		for bits := 0; bits < 8; bits++ {
+			cond := compat.Conditions{MapNotFrozen: bits&1 != 0, MapNotExclusive: bits&2 != 0, MapHashNotComputed: bits&4 != 0}
+			out[fmt.Sprintf("%s/conditions-%03b", col.Name, bits)] = compat.Case{Artifact: signed[col.Name], Trust: trust, Cond: cond, Kernel: col.Scheme}
+		}
+	}
+	for _, name := range []string{"unsigned", "legacy-v1", "legacy-v2", "raw", "chain"} {
+		for _, k := range []compat.Scheme{compat.Legacy, compat.Chain, compat.Raw} {
+			out["fixture-"+name+"/kernel-"+string(k)] = compat.Case{Artifact: testfix.Artifact(t, name), Trust: trust, Kernel: k}
+		}
+	}
+	return out
+}
+
+var kernelProfile = map[compat.Scheme]struct {
+	profile string
+	proc    Procedure
+}{
+	compat.Legacy: {"6.18", Proc618},
+	compat.Chain:  {"chain", ProcChain},
+	compat.Raw:    {"mainline", ProcMainline},
+}
+
+// knownDifferences are the cases where a profile and the current compat model disagree, with
+// the profile's reason. For 6.18 and chain there is one: the model stops an unfrozen map at
+// setup even when the host skipped the hash request, which is the only setup step that
+// refuses an unfrozen map. For the raw model (judged by the mainline profile) every
+// difference follows from the merged order: fd_array is resolved, and each folded map
+// checked (exclusive, frozen, digest), before the signature and before the LSM hook.
+var knownDifferences = map[string]string{}
+
+func init() {
+	for _, col := range []string{"legacy-v1", "legacy-v2"} {
+		for _, bits := range []string{"101", "111"} {
+			knownDifferences[col+"/conditions-"+bits] = "no hash request, so nothing refuses the unfrozen map at setup; the loader's check fails at run"
+		}
+	}
+	// The chain columns list a signature map: the chain procedure makes no hash request, and
+	// an unfrozen listed map is refused at admission by both; only unsigned/legacy fallbacks
+	// differ, and the matrix has none.
+	for _, name := range []string{"raw/map-not-frozen", "raw/conditions-001", "raw/conditions-011", "raw/conditions-101", "raw/conditions-111"} {
+		knownDifferences[name] = "mainline refuses an unfrozen folded map at admission (EPERM, before the hook); the raw model does so in the verifier, after the hook"
+	}
+	for _, name := range []string{"raw/map-not-exclusive", "raw/conditions-010", "raw/conditions-110"} {
+		knownDifferences[name] = "mainline refuses a non-exclusive folded map at admission (EPERM, before the hook); the raw model does so in the verifier, after the hook"
+	}
+	knownDifferences["raw/flip-insn"] = "the map stays bound to the original digest: mainline's fd_array resolution fails the digest binding (EACCES) before the signature is examined; the raw model answers EKEYREJECTED"
+}
+
+// TestProfilesMatchCompatModels checks the 6.18 and chain profiles against the current
+// legacy and chain strategies, and the mainline profile against the raw strategy, on the
+// whole tamper matrix: equal on every case except knownDifferences, each of which must still
+// differ.
+func TestProfilesMatchCompatModels(t *testing.T) {
+	cases := matrix(t)
+	names := make([]string, 0, len(cases))
+	for n := range cases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	same, differ := 0, 0
+	for _, name := range names {
+		c := cases[name]
+		kp := kernelProfile[c.Kernel]
+		p, err := Lookup(kp.profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.Judge()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if v.Stage == "" && v.Outcome == compat.Rejected {
+			t.Fatalf("%s: the model rejected without a stage (%s): not a kernel verdict", name, v.Reason)
+		}
+		got, err := p.Evaluate(factsOf(t, p, c, kp.proc))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		m, k := ofVerdict(v), ofResult(got)
+		why, known := knownDifferences[name]
+		switch {
+		case m == k && known:
+			t.Errorf("%s: listed as a difference (%s) but both answer %s", name, why, m)
+		case m != k && !known:
+			t.Errorf("%s (profile %s):\n  model   %s (%s)\n  profile %s (%s: %s)", name, p.Name, m, v.Reason, k, got.Rule, got.Reason)
+		case m != k:
+			differ++
+			t.Logf("%s: model %s | profile %s (%s)", name, m, k, got.Rule)
+		default:
+			same++
+		}
+	}
+	if differ != len(knownDifferences) {
+		t.Errorf("%d known differences listed, %d seen", len(knownDifferences), differ)
+	}
+	t.Logf("%d cases: %d agree, %d documented differences", len(names), same, differ)
+	if same == 0 || !strings.HasPrefix(names[0], "chain/") {
+		t.Errorf("matrix looks wrong: %d agreeing cases, first %q", same, names[0])
+	}
+}

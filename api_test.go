@@ -3,10 +3,10 @@ package bpfsig_test
 import (
 	"fmt"
 	"go/importer"
-	"io"
-	"os"
 	"go/token"
 	"go/types"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"

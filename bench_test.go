@@ -10,6 +10,7 @@ import (
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/internal/testfix"
+	"github.com/bpfsig/bpfsig/internal/testfix/front"
 )
 
 // BenchmarkSign: parse the header, convert, sign and re-serialise one skeleton (from
@@ -39,7 +40,7 @@ func BenchmarkSign(b *testing.B) {
 
 // BenchmarkVerify: parse the header and verify one skeleton under its own scheme.
 func BenchmarkVerify(b *testing.B) {
-	trust := testfix.Trust(b)
+	trust := front.Trust(b)
 	for _, name := range []string{"legacy-v1", "legacy-v2", "chain", "raw"} {
 		src := testfix.Bytes(b, name)
 		b.Run(name, func(b *testing.B) {

@@ -8,10 +8,11 @@ import (
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/testfix"
+	"github.com/bpfsig/bpfsig/internal/testfix/front"
 )
 
 // TestSignByteIdentity: converting between schemes and signing with the fixture key must give
-// exactly the upstream generators' files (fixtures README, "Transformations are exact").
+// exactly the upstream generators' files (testdata/README: upstream generator output; docs/spec.md §2.6).
 func TestSignByteIdentity(t *testing.T) {
 	s := testfix.Signer(t)
 	tests := []struct {
@@ -38,7 +39,7 @@ func TestSignByteIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s->%s%s", tt.from, tt.scheme, string(tt.gen)), func(t *testing.T) {
-			out, err := bpfsig.Sign(testfix.Skeleton(t, tt.from), s, bpfsig.Target{Scheme: tt.scheme, Generation: tt.gen})
+			out, err := bpfsig.Sign(front.Skeleton(t, tt.from), s, bpfsig.Target{Scheme: tt.scheme, Generation: tt.gen})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +52,7 @@ func TestSignByteIdentity(t *testing.T) {
 
 // TestSignDoesNotModifyInput: Sign returns a new artifact.
 func TestSignDoesNotModifyInput(t *testing.T) {
-	a := testfix.Skeleton(t, "legacy-v1")
+	a := front.Skeleton(t, "legacy-v1")
 	before := a.Bytes()
 	if _, err := bpfsig.Sign(a, testfix.Signer(t), bpfsig.Target{Scheme: bpfsig.Raw}); err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func TestDetect(t *testing.T) {
 		{"chain", compat.Chain, compat.V1},
 	}
 	for _, tt := range tests {
-		d, err := testfix.Skeleton(t, tt.name).Detection()
+		d, err := front.Skeleton(t, tt.name).Detection()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/testfix"
+	"github.com/bpfsig/bpfsig/internal/testfix/front"
 	"github.com/bpfsig/bpfsig/policy"
 )
 
@@ -81,7 +82,7 @@ func TestSeam(t *testing.T) {
 		d, err := sk.Detection()
 		t.Fatalf("detected %s (%v, %v), want %s", sk.Scheme(), d.Evidence, err, mirrorScheme)
 	}
-	if v := bpfsig.Verify(sk, testfix.Trust(t)); !v.OK() || v.Kernel != mirrorScheme {
+	if v := bpfsig.Verify(sk, front.Trust(t)); !v.OK() || v.Kernel != mirrorScheme {
 		t.Fatalf("verify: %s %s: %s", v.Kernel, v.Outcome, v.Reason)
 	}
 
@@ -98,7 +99,7 @@ func TestSeam(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if signed.Scheme() != mirrorScheme || !bpfsig.Verify(signed, testfix.Trust(t)).OK() {
+	if signed.Scheme() != mirrorScheme || !bpfsig.Verify(signed, front.Trust(t)).OK() {
 		t.Fatalf("signed as %s: not a verifying %s skeleton", signed.Scheme(), mirrorScheme)
 	}
 	if !bytes.Equal(signed.Bytes(), sk.Bytes()) {
@@ -112,7 +113,7 @@ func TestSeam(t *testing.T) {
 	if !found {
 		t.Fatalf("compare.Columns() = %v: no %s column", compare.Columns(), mirrorScheme)
 	}
-	vs, err := compare.AsIs(sk, testfix.Trust(t))
+	vs, err := compare.AsIs(sk, front.Trust(t))
 	if err != nil {
 		t.Fatal(err)
 	}

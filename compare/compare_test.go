@@ -7,6 +7,7 @@ import (
 	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/testfix"
+	"github.com/bpfsig/bpfsig/internal/testfix/front"
 )
 
 type cell struct {
@@ -52,9 +53,9 @@ func verifierFail(e compat.Errno, lsm compat.LSMKnowledge) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageVerifier, errno: e, lsm: lsm, late: true}
 }
 
-// TestCompareAsIs pins how each kernel treats each fixture as it is (schemes.md).
+// TestCompareAsIs pins how each kernel treats each fixture as it is (docs/spec.md §4).
 func TestCompareAsIs(t *testing.T) {
-	trust := testfix.Trust(t)
+	trust := front.Trust(t)
 	want := map[string][3]cell{ // legacy, chain, raw kernels
 		// legacy signatures cover opts_insn; a raw kernel verifies opts_insn ‖ opts_data.
 		"legacy-v1": {okLoaderOnly, okLoaderOnly, admission(compat.EKEYREJECTED)},
@@ -68,7 +69,7 @@ func TestCompareAsIs(t *testing.T) {
 		"unsigned": {okUnsigned, okUnsigned, okUnsigned},
 	}
 	for name, w := range want {
-		vs, err := compare.AsIs(testfix.Skeleton(t, name), trust)
+		vs, err := compare.AsIs(front.Skeleton(t, name), trust)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,22 +89,22 @@ func TestCompareAsIs(t *testing.T) {
 func TestTamperMatrix(t *testing.T) {
 	EKR, EPERM := compat.EKEYREJECTED, compat.EPERM
 	want := map[string][4]cell{
-		// Correctly signed and loaded: legacy LSMs see the loader only (schemes.md, "What an LSM
+		// Correctly signed and loaded: legacy LSMs see the loader only (docs/spec.md §4.4, "What an LSM
 		// knows"), chain and raw see everything.
 		"intact": {okLoaderOnly, okLoaderOnly, okFull, okFull},
 		// Every scheme signs the instructions: stopped before the LSM hook.
 		"flip-insn": {admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
 		// legacy: only the loader's own check catches it, after an LSM admitted the program
-		// (retval -22, fixtures README); chain and raw: the kernel hashes the metadata at load.
+		// (retval -22, docs/spec.md §4.1); chain and raw: the kernel hashes the metadata at load.
 		"flip-data": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), admission(EKR), admission(EKR)},
 		// A flipped byte of the RSA signature value: the key is found, the signature is wrong.
 		"flip-sig": {admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
-		// Truncated DER does not parse (kernel.md table: EBADMSG).
+		// Truncated DER does not parse (docs/spec.md §6: EBADMSG).
 		"truncate-sig": {admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG)},
-		// No key in the keyring matches the signer id (kernel.md table: ENOKEY).
+		// No key in the keyring matches the signer id (docs/spec.md §6: ENOKEY).
 		"unknown-signer": {admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY)},
 		// legacy: libbpf's procedure requests the map hash before the load, and 6.18 refuses to
-		// hash an unfrozen map (kernel.md: EPERM) → the procedure stops at setup; chain: the
+		// hash an unfrozen map (docs/spec.md §5.3: EPERM) → the procedure stops at setup; chain: the
 		// kernel cannot hash it → EPERM before the LSM; raw: the map requirement (frozen) fails
 		// EPERM, modelled at the verifier stage.
 		"map-not-frozen": {setup(EPERM), setup(EPERM), admission(EPERM), verifierFail(EPERM, compat.LSMFull)},
@@ -118,7 +119,7 @@ func TestTamperMatrix(t *testing.T) {
 		// Only a raw signature verifies on a raw-bytes kernel.
 		"old-signature-on-raw-kernel": {admission(EKR), admission(EKR), admission(EKR), okFull},
 	}
-	rows, err := compare.Tamper(testfix.Skeleton(t, "unsigned"), testfix.Signer(t), compare.Scenarios, compare.Columns())
+	rows, err := compare.Tamper(front.Skeleton(t, "unsigned"), testfix.Signer(t), compare.Scenarios, compare.Columns())
 	if err != nil {
 		t.Fatal(err)
 	}

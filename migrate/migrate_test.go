@@ -11,6 +11,7 @@ import (
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/internal/testfix"
+	"github.com/bpfsig/bpfsig/internal/testfix/front"
 	"github.com/bpfsig/bpfsig/migrate"
 	"github.com/bpfsig/bpfsig/policy"
 )
@@ -50,7 +51,7 @@ func snapshot(t testing.TB, dir string) map[string][32]byte {
 }
 
 func opts(t testing.TB) migrate.Options {
-	return migrate.Options{Signer: testfix.Signer(t), Trust: testfix.Trust(t)}
+	return migrate.Options{Signer: testfix.Signer(t), Trust: front.Trust(t)}
 }
 
 func TestMigrateToRawIsByteIdentical(t *testing.T) {

@@ -19,7 +19,7 @@ func oracleCommand() *cli.Command {
 		Usage: "a real kernel (Debian 6.12 under qemu) as the judge of signatures",
 		Subcommands: []*cli.Command{{
 			Name:  "selftest",
-			Usage: "ask the VM kernel.md's table of answers and report any disagreement",
+			Usage: "ask the VM the PKCS#7 answer table of docs/spec.md §6 and report any disagreement",
 			Flags: []cli.Flag{jsonFlag, &cli.BoolFlag{Name: "console", Usage: "show the VM's console"}},
 			Action: func(c *cli.Context) error {
 				vm, err := oracle.Find()
@@ -59,7 +59,7 @@ func oracleCommand() *cli.Command {
 						}
 						fprintf(c.App.Writer, "%-70s want %-14s kernel %-14s %s\n", r.Vector, r.Want, r.Got, mark)
 					}
-					fprintf(c.App.Writer, "%d/%d rows as kernel.md says; one VM boot, %.1fs (kvm %t)\n", len(rows)-bad, len(rows), st.Boot.Seconds(), st.KVM)
+					fprintf(c.App.Writer, "%d/%d rows as docs/spec.md §6 says; one VM boot, %.1fs (kvm %t)\n", len(rows)-bad, len(rows), st.Boot.Seconds(), st.KVM)
 				}
 				if bad > 0 {
 					return failed("%d row(s) disagree", bad)

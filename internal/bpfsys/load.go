@@ -2,7 +2,7 @@
 // way each signing scheme's host code does (create the metadata map, fill, freeze, hash, load,
 // run), reports the kernel's answer at every stage, and closes everything it created.
 //
-// Attribute buffers are laid out by hand at the offsets of the 6.18 UAPI (see kernel.md), so
+// Attribute buffers are laid out by hand at the offsets of the 6.18 UAPI (docs/spec.md §5.1), so
 // fields newer than the kernel (the chain scheme's signature_maps) reach it exactly as a real
 // host would send them. The loader is run with github.com/cilium/ebpf.
 //
@@ -22,7 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Procedure is the host-side load procedure of a signing scheme (schemes.md).
+// Procedure is the host-side load procedure of a signing scheme (docs/spec.md §4).
 type Procedure int
 
 const (

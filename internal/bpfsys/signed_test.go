@@ -17,7 +17,7 @@ func verifies(t *testing.T) bool {
 
 // TestSignedLoads makes signed loads with the fixtures' real signatures. On a kernel built
 // without CONFIG_SYSTEM_DATA_VERIFICATION every one fails at prog_load with EOPNOTSUPP; on a
-// verifying kernel the expectation is the verifier's answer (schemes.md, kernel.md).
+// verifying kernel the expectation is the verifier's answer (docs/spec.md §4, §5.5).
 func TestSignedLoads(t *testing.T) {
 	requireBPF(t)
 	v := verifies(t)
@@ -92,7 +92,7 @@ func TestSignedLoads(t *testing.T) {
 	}
 }
 
-// TestSignedLoadChecksBeforeVerification covers the checks kernel.md puts before the PKCS#7
+// TestSignedLoadChecksBeforeVerification covers the checks docs/spec.md §5.5 puts before the PKCS#7
 // verification: signature size and keyring lookup (both EINVAL).
 func TestSignedLoadChecksBeforeVerification(t *testing.T) {
 	requireBPF(t)

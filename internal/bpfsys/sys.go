@@ -20,7 +20,7 @@ const (
 	cmdMapFreeze     = 22
 )
 
-// Attribute sizes and offsets measured against the 6.18 UAPI (see kernel.md).
+// Attribute sizes and offsets measured against the 6.18 UAPI (docs/spec.md §5.1).
 const (
 	// mapCreateAttrSize is offsetofend(union bpf_attr, excl_prog_hash_size), what libbpf passes.
 	mapCreateAttrSize  = 92

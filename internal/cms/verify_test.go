@@ -24,7 +24,7 @@ func errName(err error) string {
 	return "?"
 }
 
-// TestKernelTable reproduces every row of spec/kernel.md's table of answers a real kernel
+// TestKernelTable reproduces every row of docs/spec.md §6's table of answers a real kernel
 // gave (fixtures, test key, keyring holding only the named certificate).
 func TestKernelTable(t *testing.T) {
 	needOpenSSL(t)

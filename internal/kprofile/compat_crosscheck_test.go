@@ -1,29 +1,49 @@
 //go:build linux
 
-package kprofile
+package kprofile_test
 
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
 
-	_ "github.com/bpfsig/bpfsig/chain"
+	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/cms"
+	"github.com/bpfsig/bpfsig/internal/kerrno"
+	. "github.com/bpfsig/bpfsig/internal/kprofile"
 	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/internal/skel"
 	"github.com/bpfsig/bpfsig/internal/testfix"
-	_ "github.com/bpfsig/bpfsig/legacy" // registers the strategies
-	_ "github.com/bpfsig/bpfsig/raw"
+	"github.com/bpfsig/bpfsig/internal/testfix/front"
 )
+
+// errnoOf is internal/cms's verdict on sig over content, as an errno (0: verified).
+func errnoOf(t *testing.T, content, sig []byte, trust []*x509.Certificate) Errno {
+	t.Helper()
+	_, err := cms.Verify(content, sig, trust)
+	if err == nil {
+		return 0
+	}
+	if e, ok := kerrno.Of(err); ok {
+		return Errno(e)
+	}
+	return EBADMSG
+}
 
 // factsOf turns a compat case into load facts for profile p with the procedure of the case's
 // kernel: the lskel's loader, its one metadata map, keyring 0 (builtin, the skeleton default),
 // and the PKCS#7 result of internal/cms over p's signed content.
-func factsOf(t *testing.T, p *Profile, c compat.Case, proc Procedure) Facts {
+func factsOf(t *testing.T, p *Profile, c compare.Case, proc Procedure) Facts {
 	t.Helper()
-	a := c.Artifact
+	a, err := skel.Of(c.Skeleton.Artifact())
+	if err != nil {
+		t.Fatal(err)
+	}
 	insn, data := a.Insn(), a.Data()
 	excl := a.ExclHash()
 	ih := sha256.Sum256(insn)
@@ -55,7 +75,7 @@ func factsOf(t *testing.T, p *Profile, c compat.Case, proc Procedure) Facts {
 		for range p.Folded(f) {
 			maps = append(maps, data) // the lskel's fd_array holds only the metadata map
 		}
-		f.CMS = errnoOf(t, SignedContent(p, insn, maps), a.Sig(), c.Trust)
+		f.CMS = errnoOf(t, SignedContent(p, insn, maps), a.Sig(), c.Trust.Certs)
 	}
 	return f
 }
@@ -80,17 +100,18 @@ func ofResult(r Result) string {
 // matrix signs the fixture program under every compat column and applies every tamper
 // scenario, plus every combination of the load conditions, and returns the cases keyed by
 // a readable name.
-func matrix(t *testing.T) map[string]compat.Case {
+func matrix(t *testing.T) map[string]compare.Case {
 	t.Helper()
-	signed, err := compat.SignAll(testfix.Artifact(t, "unsigned"), testfix.Signer(t), compat.Columns)
+	cols := compare.Columns()
+	signed, err := compare.SignAll(front.Skeleton(t, "unsigned"), testfix.Signer(t), cols)
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust := testfix.Trust(t)
-	out := map[string]compat.Case{}
-	for _, col := range compat.Columns {
-		for _, sc := range compat.Scenarios {
-			c, err := compat.Prepare(signed, col, sc, trust)
+	trust := front.Trust(t)
+	out := map[string]compare.Case{}
+	for _, col := range cols {
+		for _, sc := range compare.Scenarios {
+			c, err := compare.Prepare(signed, col, sc, trust)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,12 +119,12 @@ func matrix(t *testing.T) map[string]compat.Case {
 		}
 		for bits := 0; bits < 8; bits++ {
 			cond := compat.Conditions{MapNotFrozen: bits&1 != 0, MapNotExclusive: bits&2 != 0, MapHashNotComputed: bits&4 != 0}
-			out[fmt.Sprintf("%s/conditions-%03b", col.Name, bits)] = compat.Case{Artifact: signed[col.Name], Trust: trust, Cond: cond, Kernel: col.Scheme}
+			out[fmt.Sprintf("%s/conditions-%03b", col.Name, bits)] = compare.Case{Skeleton: signed[col.Name], Trust: trust, Cond: cond, Kernel: col.Target.Scheme}
 		}
 	}
 	for _, name := range []string{"unsigned", "legacy-v1", "legacy-v2", "raw", "chain"} {
 		for _, k := range []compat.Scheme{compat.Legacy, compat.Chain, compat.Raw} {
-			out["fixture-"+name+"/kernel-"+string(k)] = compat.Case{Artifact: testfix.Artifact(t, name), Trust: trust, Kernel: k}
+			out["fixture-"+name+"/kernel-"+string(k)] = compare.Case{Skeleton: front.Skeleton(t, name), Trust: trust, Kernel: k}
 		}
 	}
 	return out

@@ -21,7 +21,7 @@ func concat(insn []byte, maps [][]byte) []byte {
 }
 
 // chainMapHash is the chain series' MH(m) for a one-element map: SHA-256 of the value
-// zero-padded to a multiple of 8 bytes (schemes.md, scheme chain).
+// zero-padded to a multiple of 8 bytes (docs/spec.md §4.2).
 func chainMapHash(v []byte) [32]byte {
 	h := sha256.New()
 	h.Write(v)

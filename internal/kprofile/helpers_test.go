@@ -44,7 +44,7 @@ func loadFixture(t *testing.T) *fixture {
 // certificate, and returns the kernel errno it gives.
 func verify(t *testing.T, content, sig []byte) Errno {
 	t.Helper()
-	_, err := cms.Verify(content, sig, testfix.Trust(t))
+	_, err := cms.Verify(content, sig, testfix.Certs(t))
 	if err == nil {
 		return 0
 	}

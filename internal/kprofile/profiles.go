@@ -25,7 +25,7 @@ const (
 	// then security_bpf_prog_load(), then bpf_check(). The copy in the index is an unreleased
 	// revision whose size test (signature_size != SHA256_DIGEST_SIZE) is not 6.18's; the
 	// 6.18.y bound (signature_size > KMALLOC_MAX_CACHE_SIZE → -EINVAL) is a stable backport
-	// to the same function, and is what kernel.md measured.
+	// to the same function, and is what docs/spec.md §5.3 records, measured on Linux 6.18.44.
 	srcSyscall618 = "kernel-patches/bpf kernel/bpf/syscall.c @00136386 bpf_prog_load(), bpf_prog_verify_signature() (order)"
 	// srcFdArray is the fd_array resolution the merge builds on (the copy in the index predates
 	// the signature fold).
@@ -33,10 +33,10 @@ const (
 	// srcKeys is the .bpf keyring.
 	srcKeys = "analogdevicesinc/linux kernel/bpf/keys.c @264d8fd2 bpf_lookup_keyring(), bpf_keyring_init()"
 	// srcSpec are the project's byte-level facts measured on 6.18.44.
-	srcSpec = "shared/spec/kernel.md, schemes.md (measured on Linux 6.18.44)"
+	srcSpec = "docs/spec.md §4, §5 (measured on Linux 6.18.44)"
 	// srcChain is the current chain model (the series was posted, never merged; no tree in the
 	// index carries it).
-	srcChain = "chain/chain.go (model of the posted series, Sept 2025) + shared/spec/schemes.md"
+	srcChain = "chain/chain.go (model of the posted series, Sept 2025) + docs/spec.md §4.2"
 
 	noSubtest618 = "none (observed on 6.18.44)"
 )
@@ -180,30 +180,30 @@ var setupRows = []Rule{
 		ID: "setup/hash-not-frozen", Stage: StageSetup, Errno: EPERM,
 		When:   func(l *Load, _ int) bool { return l.HashRequested && !l.Map(0).Frozen },
 		Reason: "the procedure's hash request refuses an unfrozen map: libbpf gives up before BPF_PROG_LOAD",
-		Source: srcSpec + "; legacy/legacy.go Judge(); " + srcTest + " hash_requires_frozen", Subtest: "hash_requires_frozen",
+		Source: srcSpec + "; internal/kmodel JudgeLegacy(); " + srcTest + " hash_requires_frozen", Subtest: "hash_requires_frozen",
 	},
 }
 
-// runRows: BPF_PROG_RUN of a loader with a check block (shared/spec/lskel.md; compat.RunLoader).
+// runRows: BPF_PROG_RUN of a loader with a check block (docs/spec.md §2.3, §2.4; kmodel.RunLoader).
 var runRows = []Rule{
 	{
 		// v2 check block: r2 = *(u32 *)(map + 32) (map->excl); if r2 != 1 goto cleanup.
 		ID: "run/v2-not-exclusive", Stage: StageRun, Retval: runEINVAL,
 		When:   func(l *Load, _ int) bool { return !l.SkipRun && l.Check.Gen == CheckV2 && !l.Map(0).Exclusive },
 		Reason: "the loader's v2 check: map->excl is 0 (metadata map not exclusive) → -EINVAL",
-		Source: srcTest618 + " check_sig_match_shape(); shared/spec/lskel.md", Subtest: "metadata_not_exclusive (" + srcTest618 + ")",
+		Source: srcTest618 + " check_sig_match_shape(); docs/spec.md §2.4", Subtest: "metadata_not_exclusive (" + srcTest618 + ")",
 	},
 	{
 		ID: "run/sha-not-computed", Stage: StageRun, Retval: runEINVAL,
 		When:   func(l *Load, _ int) bool { return !l.SkipRun && l.Check.Gen != CheckNone && !l.MapSHA() },
 		Reason: "the loader's check: map->sha is all zero (nobody asked for the map's hash) → -EINVAL",
-		Source: srcTest618 + "; shared/spec/kernel.md BPF_OBJ_GET_INFO_BY_FD", Subtest: "metadata_hash_not_computed (" + srcTest618 + ")",
+		Source: srcTest618 + "; docs/spec.md §5.3 BPF_OBJ_GET_INFO_BY_FD", Subtest: "metadata_hash_not_computed (" + srcTest618 + ")",
 	},
 	{
 		ID: "run/sha-mismatch", Stage: StageRun, Retval: runEINVAL,
 		When:   func(l *Load, _ int) bool { return !l.SkipRun && l.Check.Gen != CheckNone && !l.Check.HashMatches },
 		Reason: "the loader's check: embedded hash != SHA-256(metadata) → -EINVAL",
-		Source: srcTest618 + " emit_signature_match; shared/spec/lskel.md", Subtest: "metadata_sha_mismatch (" + srcTest618 + ")",
+		Source: srcTest618 + " emit_signature_match; docs/spec.md §2.3", Subtest: "metadata_sha_mismatch (" + srcTest618 + ")",
 	},
 }
 

@@ -135,7 +135,7 @@ func Classify(mode Mode, r *bpfsys.LoadResult) Cell {
 
 // stageOf maps a failing bpfsys stage to the compat stage it belongs to: the map preparation is
 // setup; in BPF_PROG_LOAD the attr-size and signature errnos come before the LSM hook
-// (kernel.md, order of checks), everything else from the verifier.
+// (docs/spec.md §5.5, order of checks), everything else from the verifier.
 func stageOf(stage string, e unix.Errno) compat.Stage {
 	switch stage {
 	case bpfsys.StageMapCreate, bpfsys.StageMapUpdate, bpfsys.StageMapFreeze, bpfsys.StageMapHash:

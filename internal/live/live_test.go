@@ -9,6 +9,7 @@ import (
 	"github.com/bpfsig/bpfsig/internal/bpfsys"
 	"github.com/bpfsig/bpfsig/internal/live"
 	"github.com/bpfsig/bpfsig/internal/testfix"
+	"github.com/bpfsig/bpfsig/internal/testfix/front"
 	"golang.org/x/sys/unix"
 
 	_ "github.com/bpfsig/bpfsig/chain"
@@ -35,7 +36,7 @@ func TestDifferentialTamperMatrix(t *testing.T) {
 	k := kernel(t)
 	s := testfix.Signer(t)
 	for _, from := range []string{"unsigned", "legacy-v1"} {
-		rows, err := compare.Tamper(testfix.Skeleton(t, from), s, compare.Scenarios, compare.Columns())
+		rows, err := compare.Tamper(front.Skeleton(t, from), s, compare.Scenarios, compare.Columns())
 		if err != nil {
 			t.Fatal(err)
 		}

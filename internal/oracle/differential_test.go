@@ -29,7 +29,7 @@ type diffRow struct {
 
 // kernelAnswer is the errno a signed BPF_PROG_LOAD would give for a case, from the kfunc's answer:
 // the bpf(2) syscall rejects signature_size > 8192 with EINVAL before the PKCS#7 routine runs
-// (kernel.md, order of checks), a check the kfunc does not have, so for oversize signatures the
+// (docs/spec.md §5.5, order of checks), a check the kfunc does not have, so for oversize signatures the
 // syscall rule decides and the kfunc's answer is only reported.
 func kernelAnswer(sigLen int, kfunc compat.Errno) compat.Errno {
 	if sigLen > cms.MaxSignatureSize {

@@ -177,7 +177,7 @@ func TestSelftestCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(cases) != 15 || len(want) != len(cases) {
-		t.Fatalf("%d cases / %d answers, want 15 (kernel.md's 14 rows, the third split in two)", len(cases), len(want))
+		t.Fatalf("%d cases / %d answers, want 15 (docs/spec.md §6)", len(cases), len(want))
 	}
 	if cases[9].Name != "SignerInfo algorithm rewritten to sha256WithRSAEncryption" ||
 		bytes.Count(cases[9].Signature, oidSHA256WithRSA) != 1 || bytes.Contains(cases[9].Signature, oidRSAEncryption) {

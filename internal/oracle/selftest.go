@@ -18,7 +18,7 @@ import (
 //go:embed testdata/selftest
 var selftestFS embed.FS
 
-// SelftestRow is one row of the table in kernel.md ("A real kernel as PKCS#7 judge"): the answer
+// SelftestRow is one row of the table of docs/spec.md §6: the answer
 // a 6.12 kernel is known to give (Want) and the answer this VM gave (Got).
 type SelftestRow struct {
 	Vector string
@@ -61,7 +61,7 @@ type selftestCase struct {
 	want compat.Errno
 }
 
-// SelftestCases returns the cases behind kernel.md's table, with the kernel's known answers.
+// SelftestCases returns the cases behind docs/spec.md §6's table, with the kernel's known answers.
 // The table's third row ("keyring holds a different certificate / is empty") is two cases.
 func SelftestCases() ([]Case, []compat.Errno, error) {
 	rd := func(name string) []byte {

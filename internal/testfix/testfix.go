@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/keys"
 	"github.com/bpfsig/bpfsig/internal/skel"
@@ -60,19 +59,6 @@ func Artifact(tb testing.TB, name string) *skel.Doc {
 	return a
 }
 
-// Skeleton opens fixture skeleton name through the front door.
-func Skeleton(tb testing.TB, name string) *bpfsig.Skeleton {
-	tb.Helper()
-	sk, err := bpfsig.Open(SkelPath(name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := sk.LoaderError(); err != nil {
-		tb.Fatal(err)
-	}
-	return sk
-}
-
 // KeyPath and CertPath are the fixture test key (RSA-2048) and its certificate.
 var (
 	KeyPath  = Path("keys", "test-rsa2048.key.pem")
@@ -98,9 +84,6 @@ func Cert(tb testing.TB) *x509.Certificate {
 	}
 	return certs[0]
 }
-
-// Trust returns a trust set of the fixture certificate.
-func Trust(tb testing.TB) *bpfsig.Trust { return bpfsig.NewTrust(Cert(tb)) }
 
 // Certs returns the fixture certificate as a certificate list.
 func Certs(tb testing.TB) []*x509.Certificate { return []*x509.Certificate{Cert(tb)} }

@@ -101,6 +101,9 @@ type Write struct {
 	// From is the blob offset the stored value was loaded from (a copy inside
 	// the blob, such as a map fd copied from fd_array into an attr), -1 otherwise.
 	From int
+	// FD is set when the stored value is a call's result that passed the
+	// error check: a file descriptor, never zero.
+	FD bool
 }
 
 // A Step is one helper call of the loader that can fail it (its result goes to
@@ -220,6 +223,9 @@ const (
 type reg struct {
 	kind regKind
 	val  int64
+	// fd: the value is a file descriptor a call returned (r7 after its error
+	// check, or a stack slot such a value was stored in), never zero.
+	fd bool
 }
 
 // Analyze decodes insn (the loader) against data (its metadata blob). It
@@ -255,6 +261,7 @@ func Analyze(insnBytes, data []byte) (*Inventory, error) {
 		}
 	}
 	progByStep := map[int]int{}
+	stackFD := map[int64]bool{} // stack offsets holding a call's fd
 	lastCall := -1 // index into inv.Steps of the last call, for fd stores after it
 	for i := 0; i < n; i++ {
 		in := decode(insnBytes, i)
@@ -307,7 +314,10 @@ func Analyze(insnBytes, data []byte) (*Inventory, error) {
 		case in.code == 0xbf || in.code == 0xbc: // mov reg
 			regs[in.dst] = regs[in.src]
 		case in.code == 0x85 && in.src == 0: // helper call
-			st, ok := helperStep(in.imm, regs, insnBytes, data, i)
+			st, ok, err := helperStep(in.imm, regs, data, i)
+			if err != nil {
+				return nil, fmt.Errorf("preflight: %w: slot %d: %v", ErrNotLoader, i, err)
+			}
 			clobber()
 			regs[0] = reg{kind: regCallResult}
 			if ok {
@@ -328,7 +338,7 @@ func Analyze(insnBytes, data []byte) (*Inventory, error) {
 				regs[in.dst] = reg{kind: regCtxLoad, val: int64(in.off)}
 				noteCtxRead(inv, int(in.off), size)
 			case in.src == 10:
-				regs[in.dst] = reg{kind: regStackLoad, val: int64(in.off)}
+				regs[in.dst] = reg{kind: regStackLoad, val: int64(in.off), fd: stackFD[int64(in.off)] && size == 4}
 			default:
 				regs[in.dst] = reg{}
 			}
@@ -347,10 +357,21 @@ func Analyze(insnBytes, data []byte) (*Inventory, error) {
 					}
 				}
 				inv.Writes = append(inv.Writes, w)
-				if cls == 3 && in.src == 7 && regs[7].kind == regCallResult && lastCall >= 0 {
+				if cls == 3 && regs[in.src].fd {
+					inv.Writes[len(inv.Writes)-1].FD = true
+				}
+				if cls == 3 && in.src == 7 && regs[7].fd && lastCall >= 0 {
 					noteFDStore(inv, lastCall, w.Off)
 				}
-			case in.dst == 10 && cls == 3 && in.src == 7 && lastCall >= 0:
+			case in.dst == 10:
+				if cls == 3 && size == 4 {
+					stackFD[int64(in.off)] = regs[in.src].fd
+				} else {
+					stackFD[int64(in.off)] = false
+				}
+				if cls != 3 || in.src != 7 || !regs[7].fd || lastCall < 0 {
+					break
+				}
 				if pi, ok := progByStep[lastCall]; ok && inv.Progs[pi].FDStoreSlot < 0 {
 					inv.Progs[pi].FDSlot = int(in.off)
 					inv.Progs[pi].FDStoreSlot = i
@@ -361,9 +382,9 @@ func Analyze(insnBytes, data []byte) (*Inventory, error) {
 				regs[in.dst] = reg{}
 			}
 		}
-		// r7 = r0 after a call keeps the call result.
-		if in.code == 0xbf && in.dst == 7 && in.src == 0 {
-			regs[7] = regs[0]
+		// `if r7 s< 0 goto cleanup` after `r7 = r0`: past it, r7 is the call's fd.
+		if in.code == 0xc5 && in.dst == 7 && in.imm == 0 && regs[7].kind == regCallResult {
+			regs[7].fd = true
 		}
 		if len(inv.Steps) > 0 && lastCall == len(inv.Steps)-1 {
 			st := inv.Steps[lastCall]
@@ -409,7 +430,7 @@ func sizeOf(code uint8) int {
 }
 
 // helperStep describes a helper call that can fail the loader.
-func helperStep(id int32, regs [11]reg, insnBytes, data []byte, slot int) (Step, bool) {
+func helperStep(id int32, regs [11]reg, data []byte, slot int) (Step, bool, error) {
 	st := Step{Slot: slot, Cmd: -1, AttrOff: -1, Map: -1, Prog: -1}
 	switch id {
 	case helperSysBPF:
@@ -417,11 +438,14 @@ func helperStep(id int32, regs [11]reg, insnBytes, data []byte, slot int) (Step,
 		if regs[1].kind == regConst {
 			st.Cmd = int(regs[1].val)
 		}
-		if regs[2].kind == regBlob && regs[2].val >= 0 && regs[2].val < int64(len(data)) {
-			st.AttrOff = int(regs[2].val)
-		}
 		if regs[3].kind == regConst {
 			st.AttrSize = int(regs[3].val)
+		}
+		if regs[2].kind == regBlob {
+			if regs[2].val < 0 || regs[2].val+int64(st.AttrSize) > int64(len(data)) {
+				return Step{}, false, fmt.Errorf("bpf_sys_bpf attr at blob offset %d (%d bytes) does not fit the %d-byte blob", regs[2].val, st.AttrSize, len(data))
+			}
+			st.AttrOff = int(regs[2].val)
 		}
 		if st.AttrOff < 0 {
 			st.Cmd = -1
@@ -435,9 +459,9 @@ func helperStep(id int32, regs [11]reg, insnBytes, data []byte, slot int) (Step,
 			st.Symbol = cString(data, int(regs[1].val), int(regs[2].val))
 		}
 	default:
-		return Step{}, false
+		return Step{}, false, nil
 	}
-	return st, true
+	return st, true, nil
 }
 
 // cString returns the NUL-terminated string at blob[off:off+n], "" if out of range.

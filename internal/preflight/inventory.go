@@ -262,7 +262,7 @@ func Analyze(insnBytes, data []byte) (*Inventory, error) {
 	}
 	progByStep := map[int]int{}
 	stackFD := map[int64]bool{} // stack offsets holding a call's fd
-	lastCall := -1 // index into inv.Steps of the last call, for fd stores after it
+	lastCall := -1              // index into inv.Steps of the last call, for fd stores after it
 	for i := 0; i < n; i++ {
 		in := decode(insnBytes, i)
 		if in.code == 0x18 { // ld_imm64

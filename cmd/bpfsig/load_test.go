@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/bpfsig/bpfsig/internal/live"
 )
@@ -80,4 +83,45 @@ func TestLoadManyProgs(t *testing.T) {
 	if n := strings.Count(verbose, "\n      | "); n < 1000 || strings.Contains(verbose, "earlier lines") {
 		t.Errorf("--verbose printed %d log lines", n)
 	}
+}
+
+// TestPreflightCommand runs the (not yet wired) preflight command directly.
+func TestPreflightCommand(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"../../testdata/manyprogs/manyprogs-40.lskel.h"}, 1, []string{"FAILS at verifier (loader creates 1 map(s), loads 40 program(s))", "error [verifier EACCES] prog-fd-slots"}},
+		{[]string{"../../testdata/manyprogs/manyprogs-32.lskel.h"}, 0, []string{"manyprogs-32.lskel.h: ok (loader creates 1 map(s), loads 32 program(s))"}},
+		{[]string{"../../testdata/broken/legacy-v1-rodata-edited.skel.h"}, 1, []string{"FAILS at setup", "header-initial-value: the header's data[] literal for map rodata"}},
+		{[]string{"../../testdata/broken/raw-rodata-edited.skel.h"}, 0, []string{": ok (", "warning header-initial-value"}},
+		{[]string{"--profile", "mainline", "../../testdata/minimal/raw.skel.h"}, 0, []string{"raw.skel.h: ok (loader creates 3 map(s), loads 1 program(s))\n"}},
+		{[]string{"--profile", "6.99", "../../testdata/minimal/raw.skel.h"}, 2, nil},
+		{[]string{"../../testdata/nosuch.skel.h"}, 1, []string{"nosuch.skel.h"}},
+	} {
+		var out, errb strings.Builder
+		app := newApp(&out, &errb)
+		app.Commands = append(app.Commands, preflightCommand())
+		code := exitCode(app.Run(append([]string{"bpfsig", "preflight"}, tt.args...)))
+		if code != tt.code {
+			t.Errorf("%v: exit %d, want %d (%s%s)", tt.args, code, tt.code, out.String(), errb.String())
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: output lacks %q:\n%s", tt.args, w, out.String())
+			}
+		}
+	}
+}
+
+func exitCode(err error) int {
+	var ec cli.ExitCoder
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ec):
+		return ec.ExitCode()
+	}
+	return 2
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+
+	"github.com/bpfsig/bpfsig/compat"
 )
 
 // Report describes one skeleton's content, as `bpfsig inspect --json` prints it. Nothing in it is verified against a
@@ -29,6 +31,9 @@ type Report struct {
 	SignerInfo     *SignerRef `json:"signer"`
 	Maps           []string   `json:"maps,omitempty"`
 	Progs          []string   `json:"progs,omitempty"`
+	// Loader is what the loader creates; Findings what bpfsig sees statically.
+	Loader   *LoaderSummary   `json:"loader,omitempty"`
+	Findings []compat.Finding `json:"findings"`
 	// Status is the scheme's standing (for example "refused upstream"), when it has one.
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error"`
@@ -64,6 +69,14 @@ func (s *Skeleton) Inspect() *Report {
 		r.Error = s.detErr.Error()
 	} else if st, err := s.strategy(); err == nil {
 		r.Status = st.Info().Status
+	}
+	r.Findings = []compat.Finding{}
+	if d.LoaderError() == nil {
+		if ls, fs, err := s.Findings(""); err != nil {
+			r.Error = err.Error()
+		} else {
+			r.Loader, r.Findings = &ls, fs
+		}
 	}
 	ih, dh := d.InsnHash(), d.DataHash()
 	r.InsnSHA256, r.DataSHA256 = hex.EncodeToString(ih[:]), hex.EncodeToString(dh[:])

@@ -35,7 +35,16 @@ func VerifyAs(sk *Skeleton, scheme Scheme, trust *Trust, cond Conditions) (*Verd
 	if err != nil {
 		return rejected(sk, det.Scheme, err.Error()), err
 	}
-	return st.Verify(sk.doc, trust.certs(), cond), nil
+	v := st.Verify(sk.doc, trust.certs(), cond)
+	if sk.LoaderError() == nil {
+		_, fs, err := sk.Findings("")
+		if err != nil {
+			// A loader of a known shape that the analysis cannot follow: fail closed.
+			fs = []compat.Finding{{Severity: compat.SeverityError, Rule: "analysis", Offset: -1, Reason: err.Error()}}
+		}
+		applyFindings(v, fs)
+	}
+	return v, nil
 }
 
 // Judge returns how a kernel of scheme kernel, with its own load procedure altered by cond,

@@ -85,7 +85,10 @@ type Verdict struct {
 	// with a check block, a loader of unknown shape). The kernel may still load it; bpfsig's
 	// verify does not pass it.
 	Conformance []string
-	Notes       []string
+	// Findings are what bpfsig saw statically (see Finding); an Error finding makes the
+	// verdict a rejection at its stage.
+	Findings []Finding
+	Notes    []string
 }
 
 // OK reports whether the artifact was accepted with a signature: what `bpfsig verify` requires.
@@ -121,6 +124,7 @@ type VerdictView struct {
 	Stages                []stageJSON `json:"stages"`
 	Unattested            []string    `json:"unattested,omitempty"`
 	Conformance           []string    `json:"conformance,omitempty"`
+	Findings              []Finding   `json:"findings,omitempty"`
 	Notes                 []string    `json:"notes,omitempty"`
 }
 
@@ -133,7 +137,7 @@ func (v *Verdict) View() VerdictView {
 		Kernel: v.Kernel, Artifact: v.Artifact, Generation: v.Generation.String(), Signed: v.Signed,
 		OK: v.OK(), Outcome: v.Outcome, Stage: v.Stage, Errno: v.ErrnoName(), Retval: v.Retval,
 		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason, Signer: v.Signer,
-		Unattested: v.Unattested, Conformance: v.Conformance, Notes: v.Notes, Stages: []stageJSON{},
+		Unattested: v.Unattested, Conformance: v.Conformance, Findings: v.Findings, Notes: v.Notes, Stages: []stageJSON{},
 	}
 	for _, s := range v.Stages {
 		j.Stages = append(j.Stages, stageJSON{Stage: s.Stage, OK: s.OK, Errno: s.Errno.Name(), Retval: s.Retval, Detail: s.Detail})
@@ -146,4 +150,46 @@ func lsmString(k LSMKnowledge) string {
 		return "not-reached"
 	}
 	return string(k)
+}
+
+// Severity ranks a static finding.
+type Severity string
+
+const (
+	// SeverityInfo is a fact worth reporting that changes no verdict.
+	SeverityInfo Severity = "info"
+	// SeverityWarning is a defect that does not stop the load.
+	SeverityWarning Severity = "warning"
+	// SeverityError is a defect that makes the load fail at the finding's stage, or that lets
+	// bytes the signature does not cover reach the kernel: it fails verify.
+	SeverityError Severity = "error"
+)
+
+// Finding is what bpfsig sees in a skeleton without a kernel: a loader no kernel will load
+// (more programs than the loader's fd area holds), a header copy of a map's initial value that
+// differs from the signed one, what a kernel profile refuses in a signed loader.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	// Rule is the finding's stable name ("prog-fd-slots", "header-initial-value", …).
+	Rule string `json:"rule"`
+	// Stage is where the load stops (Error findings); empty otherwise.
+	Stage   Stage  `json:"stage,omitempty"`
+	Map     string `json:"map,omitempty"`
+	Program string `json:"program,omitempty"`
+	// Offset is a byte offset (into the map value, or the metadata blob), -1 for none.
+	Offset int `json:"offset"`
+	// Errno is the kernel's errno for the refusal, when the rule knows it.
+	Errno Errno `json:"-"`
+	// AfterLSM: the kernel refuses only after security_bpf_prog_load admitted the load.
+	AfterLSM bool   `json:"after_lsm,omitempty"`
+	Reason   string `json:"reason"`
+}
+
+// MarshalJSON writes the errno by name.
+func (f Finding) MarshalJSON() ([]byte, error) {
+	type plain Finding
+	return json.Marshal(struct {
+		plain
+		Errno string `json:"errno,omitempty"`
+	}{plain(f), f.Errno.Name()})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfsig/bpfsig"
+	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
@@ -86,6 +87,9 @@ func printReport(w io.Writer, r *bpfsig.Report) {
 		fprintf(w, "  status:         %s\n", r.Status)
 	}
 	fprintf(w, "  loader:         %d bytes, %d slots, sha256 %s\n", r.InsnBytes, r.InsnSlots, r.InsnSHA256)
+	if r.Loader != nil {
+		fprintf(w, "  loader creates:  %d map(s), %d program(s)\n", r.Loader.Maps, r.Loader.Programs)
+	}
 	fprintf(w, "  metadata:       %d bytes, sha256 %s\n", r.DataBytes, r.DataSHA256)
 	if r.EmbeddedHash != "" {
 		fprintf(w, "  check block:    slots %d..%d, embedded hash %s (%s)\n", r.CheckSlots[0], r.CheckSlots[1], r.EmbeddedHash, okWord(*r.MetadataHashOK, "matches the metadata", "DOES NOT match the metadata: the loader returns -22 at run time"))
@@ -112,8 +116,24 @@ func printReport(w io.Writer, r *bpfsig.Report) {
 			fprintf(w, "  signature:      %d bytes, signer %s %s, %s, digest %s\n", s.Size, s.IDForm, s.ID, s.Algorithm, s.Digest)
 		}
 	}
+	printFindings(w, "  ", r.Findings)
 	if r.Error != "" {
 		fprintf(w, "  error:          %s\n", r.Error)
+	}
+}
+
+// printFindings prints static findings, one per line.
+func printFindings(w io.Writer, indent string, fs []compat.Finding) {
+	for _, f := range fs {
+		fprintf(w, "%s%s", indent, f.Severity)
+		if f.Stage != "" {
+			fprintf(w, " [%s", f.Stage)
+			if n := f.Errno.Name(); n != "" {
+				fprintf(w, " %s", n)
+			}
+			fprintf(w, "]")
+		}
+		fprintf(w, " %s: %s\n", f.Rule, f.Reason)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/keys"
 	"github.com/bpfsig/bpfsig/internal/live"
+	"github.com/bpfsig/bpfsig/internal/preflight"
+	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
 func probeCommand() *cli.Command {
@@ -44,20 +46,23 @@ type loadStageJSON struct {
 }
 
 type loadJSON struct {
-	File    string             `json:"file"`
-	Scheme  compat.Scheme      `json:"scheme"`
-	Mode    live.Mode          `json:"mode"`
-	OK      bool               `json:"ok"`
-	Errno   string             `json:"errno"`
-	Retval  *int32             `json:"retval"`
-	Stage   compat.Stage       `json:"stage,omitempty"`
-	Stages  []loadStageJSON    `json:"stages"`
-	Created []bpfsys.Object    `json:"created"`
-	Closed  []int              `json:"closed_host_fds,omitempty"`
-	Notes   []string           `json:"notes,omitempty"`
-	Keyring int32              `json:"keyring_id"`
-	Verdict *compat.Verdict    `json:"-"`
-	Result  *bpfsys.LoadResult `json:"-"`
+	File     string              `json:"file"`
+	Loader   *loaderSummary      `json:"loader,omitempty"`
+	Findings []preflight.Finding `json:"findings"`
+	Failure  *live.InnerFailure  `json:"failure,omitempty"`
+	Scheme   compat.Scheme       `json:"scheme"`
+	Mode     live.Mode           `json:"mode"`
+	OK       bool                `json:"ok"`
+	Errno    string              `json:"errno"`
+	Retval   *int32              `json:"retval"`
+	Stage    compat.Stage        `json:"stage,omitempty"`
+	Stages   []loadStageJSON     `json:"stages"`
+	Created  []bpfsys.Object     `json:"created"`
+	Closed   []int               `json:"closed_host_fds,omitempty"`
+	Notes    []string            `json:"notes,omitempty"`
+	Keyring  int32               `json:"keyring_id"`
+	Verdict  *compat.Verdict     `json:"-"`
+	Result   *bpfsys.LoadResult  `json:"-"`
 }
 
 func loadCommand() *cli.Command {
@@ -69,6 +74,8 @@ func loadCommand() *cli.Command {
 			&cli.IntFlag{Name: "keyring-id", Usage: "keyring_id for the signed load (0 builtin, 1 secondary, 2 platform, or a serial)"},
 			&cli.StringFlag{Name: "cert", Usage: "add this certificate to a fresh keyring made for this load (removed afterwards)"},
 			&cli.BoolFlag{Name: "unsigned", Usage: "load without the signature (every result is labelled \"unsigned load\")"},
+			&cli.IntFlag{Name: "log-size", Value: live.DefaultInnerLogSize, Usage: "bytes of the verifier log buffer passed to the loader for the programs it loads (0: none)"},
+			&cli.BoolFlag{Name: "verbose", Usage: "print whole verifier logs (default: the last lines)"},
 			jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -94,7 +101,7 @@ func loadCommand() *cli.Command {
 					return err
 				}
 			} else {
-				printLoad(c.App.Writer, out)
+				printLoad(c.App.Writer, out, c.Bool("verbose"))
 			}
 			if !out.OK {
 				return failed("")
@@ -110,7 +117,16 @@ func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
 	if c.Bool("unsigned") || !a.Signed() {
 		mode = live.Unsigned
 	}
-	out := &loadJSON{File: a.Path(), Scheme: a.Scheme(), Mode: mode, Stages: []loadStageJSON{}, Created: []bpfsys.Object{}}
+	out := &loadJSON{File: a.Path(), Scheme: a.Scheme(), Mode: mode, Stages: []loadStageJSON{}, Created: []bpfsys.Object{}, Findings: []preflight.Finding{}}
+	d, err := skel.Of(a.Artifact())
+	if err != nil {
+		return nil, failed("%v", err)
+	}
+	if inv, fs, err := preflight.Check(preflight.FromFile(d.File(), preflight.AnyKernel)); err != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("static analysis: %v", err))
+	} else {
+		out.Loader, out.Findings = summarize(inv), fs
+	}
 	if mode == live.Unsigned {
 		out.Notes = append(out.Notes, "unsigned load: the kernel checked no signature")
 	}
@@ -136,6 +152,10 @@ func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
 	if err != nil {
 		return nil, failed("%v", err)
 	}
+	if n := c.Int("log-size"); n < 0 || n > bpfsys.MaxInnerLogSize {
+		return nil, usage("load: --log-size %d out of range 0..%d", n, bpfsys.MaxInnerLogSize)
+	}
+	spec.InnerLogSize = c.Int("log-size")
 	res, err := bpfsys.Load(spec)
 	if err != nil {
 		return nil, failed("%s: %v", a.Path(), err)
@@ -154,6 +174,14 @@ func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
 		}
 		out.Stages = append(out.Stages, loadStageJSON{Stage: s.Stage, Errno: kerrno.NameOf(compat.Errno(s.Errno)), Retval: s.Retval, Log: s.Log})
 	}
+	if f, err := live.Explain(a.Artifact(), res); err != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("cannot tell which step of the loader failed: %v", err))
+	} else {
+		out.Failure = f
+	}
+	if res.InnerLogDropped {
+		out.Notes = append(out.Notes, fmt.Sprintf("an inner verifier log did not fit in --log-size %d bytes and failed the load with ENOSPC; the load was repeated without the log buffer", spec.InnerLogSize))
+	}
 	if mode == live.Signed && res.Errno == unix.EOPNOTSUPP {
 		out.Notes = append(out.Notes, "the kernel cannot verify signatures: built without CONFIG_SYSTEM_DATA_VERIFICATION (signed BPF_PROG_LOAD answers EOPNOTSUPP); use --unsigned to exercise the rest of the load path")
 	}
@@ -166,13 +194,22 @@ func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
 	return out, nil
 }
 
-func printLoad(w io.Writer, o *loadJSON) {
+// logLines is how many lines of a verifier log load prints without --verbose.
+const logLines = 12
+
+func printLoad(w io.Writer, o *loadJSON, verbose bool) {
 	label := string(o.Mode) + " load"
 	fprintf(w, "%s: %s skeleton, %s", o.File, o.Scheme, label)
 	if o.Mode == live.Signed {
 		fprintf(w, ", keyring_id %d", o.Keyring)
 	}
 	fprintf(w, "\n")
+	if o.Loader != nil {
+		fprintf(w, "  loader creates %d map(s) and loads %d program(s) (static analysis)\n", o.Loader.Maps, o.Loader.Programs)
+	}
+	for _, f := range o.Findings {
+		fprintf(w, "  finding: %s\n", f)
+	}
 	for _, s := range o.Stages {
 		res := "ok"
 		switch {
@@ -183,8 +220,23 @@ func printLoad(w io.Writer, o *loadJSON) {
 		}
 		fprintf(w, "  %-11s %s  [%s]\n", s.Stage, res, label)
 		if s.Log != "" {
-			for _, l := range splitLines(s.Log, 8) {
-				fprintf(w, "      | %s\n", l)
+			if e := bpfsys.VerifierError(s.Log); e != "" && s.Errno != "" {
+				fprintf(w, "      verifier: %s\n", e)
+			}
+			printLog(w, s.Log, verbose)
+		}
+		if s.Stage == bpfsys.StageProgRun && o.Failure != nil {
+			f := o.Failure
+			fprintf(w, "      failed step: %s: retval %d", f.What, f.Retval)
+			if f.Errno != "" {
+				fprintf(w, " (%s)", f.Errno)
+			}
+			fprintf(w, "\n")
+			if f.ErrorLine != "" {
+				fprintf(w, "      verifier (%s): %s\n", f.Program, f.ErrorLine)
+			}
+			if f.Log != "" {
+				printLog(w, f.Log, verbose)
 			}
 		}
 	}
@@ -201,22 +253,29 @@ func printLoad(w io.Writer, o *loadJSON) {
 	}
 }
 
-func splitLines(s string, max int) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
+// printLog prints the last logLines lines of a verifier log, or all of it when verbose.
+func printLog(w io.Writer, log string, verbose bool) {
+	n := logLines
+	if verbose {
+		n = 0
 	}
-	if start < len(s) {
-		out = append(out, s[start:])
+	lines, omitted := bpfsys.LogTail(log, n)
+	if omitted > 0 {
+		fprintf(w, "      | ... (%d earlier lines; --verbose prints the whole log)\n", omitted)
 	}
-	if len(out) > max {
-		out = append(out[:max], fmt.Sprintf("... (%d more lines)", len(out)-max))
+	for _, l := range lines {
+		fprintf(w, "      | %s\n", l)
 	}
-	return out
+}
+
+// loaderSummary is what the static analysis counts in a loader.
+type loaderSummary struct {
+	Maps     int `json:"maps"`
+	Programs int `json:"programs"`
+}
+
+func summarize(inv *preflight.Inventory) *loaderSummary {
+	return &loaderSummary{Maps: len(inv.Maps), Programs: len(inv.Progs)}
 }
 
 // liveColumn is the running kernel's answer for compare without --tamper.

@@ -136,6 +136,7 @@ func printVerify(w io.Writer, r *verifyResult) {
 		for _, u := range v.Unattested {
 			fprintf(w, "  unattested: %s\n", u)
 		}
+		printFindings(w, "  ", v.Findings)
 		for _, n := range v.Notes {
 			fprintf(w, "  note: %s\n", n)
 		}

@@ -16,7 +16,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
@@ -55,6 +57,9 @@ func (p Procedure) String() string {
 // struct bpf_map_desc (16 bytes) per map, then one struct bpf_prog_desc (4 bytes) per program.
 const (
 	loaderCtxHeader = 24
+	ctxLogLevel     = 8 // struct bpf_loader_ctx: sz, flags, log_level, log_size, log_buf
+	ctxLogSize      = 12
+	ctxLogBuf       = 16
 	mapDescSize     = 16
 	progDescSize    = 4
 )
@@ -89,7 +94,19 @@ type LoadSpec struct {
 	// Chain; for Raw 1 when signed, 0 when unsigned (6.18 rejects an unsigned raw load with
 	// fd_array_cnt = 1, see the package tests).
 	FdArrayCnt *uint32
+
+	// InnerLogSize, when positive, is the size of a verifier log buffer passed to the loader
+	// in its context (struct bpf_loader_ctx: log_level 1 at offset 8, log_size at 12, log_buf
+	// at 16). The loader copies the three fields into the attr of every BPF_BTF_LOAD and
+	// BPF_PROG_LOAD it issues, so when one of them fails the buffer holds the verifier's log
+	// of that object (see LoadResult.InnerLog). Zero leaves the fields zero, as a host that
+	// asks for no log does.
+	InnerLogSize int
 }
+
+// MaxInnerLogSize bounds LoadSpec.InnerLogSize: the kernel refuses a log_size above
+// UINT_MAX >> 2 (EINVAL), and bpfsys allocates the buffer.
+const MaxInnerLogSize = 1 << 28
 
 // Stage names, in procedure order.
 const (
@@ -108,8 +125,9 @@ type Stage struct {
 	Errno unix.Errno
 	// Retval is the loader's return value (prog_run only, when the run syscall succeeded).
 	Retval *int32
-	// Log is an excerpt of the verifier log when prog_load failed (the load is repeated once
-	// with log_level 1 to get it), or the error text when prog_run failed.
+	// Log is the verifier log of the loader when prog_load failed (the load is repeated once
+	// with log_level 1 and a 1 MiB buffer to get it; the kernel keeps the end of a longer
+	// log), or the error text when prog_run failed. See VerifierError and LogTail.
 	Log string
 	// Skipped is set when the step was not attempted: a knob left it out, the procedure has no
 	// such step, or an earlier step failed.
@@ -143,6 +161,19 @@ type LoadResult struct {
 	// Attempts is how many times the procedure ran (more than 1 only after a loader
 	// returned -EAGAIN, see Load).
 	Attempts int
+	// InnerLog is the text the kernel left in the loader's log buffer (LoadSpec.InnerLogSize)
+	// when the loader returned non-zero: the verifier log of the last BPF_BTF_LOAD or
+	// BPF_PROG_LOAD the loader issued, which is the failing one when the loader failed there.
+	InnerLog string
+	// InnerLogDropped is set when the loader returned -ENOSPC with the log buffer in place (an
+	// inner log did not fit, which fails a load that would otherwise succeed): the procedure
+	// was then repeated without the buffer, and InnerLog is the truncated log of the first run.
+	InnerLogDropped bool
+	// DataAfter is the metadata map's value as the loader left it (read with
+	// BPF_MAP_LOOKUP_ELEM after the run), nil if the loader did not run or the read failed. The
+	// loader writes fds and attr pointers into it step by step, so it tells how far the loader
+	// got (see preflight.Inventory.FailedStep).
+	DataAfter []byte
 	// ClosedFDs lists descriptors that were open before the loader ran and that the loader
 	// closed. A legacy loader's error path closes the map descriptors stored in the metadata
 	// blob, so a tampered blob can name any descriptor of the host. Load runs the procedure
@@ -186,6 +217,10 @@ func (s *LoadSpec) check() error {
 		return fmt.Errorf("bpfsys: %s: signature maps given for the %s procedure", s.Name, s.Procedure)
 	case s.Signature != nil && len(s.Signature) == 0:
 		return fmt.Errorf("bpfsys: %s: empty signature (use nil for an unsigned load)", s.Name)
+	case s.InnerLogSize < 0 || s.InnerLogSize > MaxInnerLogSize:
+		return fmt.Errorf("bpfsys: %s: inner log size %d out of range 0..%d", s.Name, s.InnerLogSize, MaxInnerLogSize)
+	case s.CtxSize < loaderCtxHeader+8 && s.InnerLogSize > 0:
+		return fmt.Errorf("bpfsys: %s: loader context of %d bytes has no room for the log fields", s.Name, s.CtxSize)
 	}
 	return nil
 }
@@ -215,6 +250,18 @@ func Load(spec LoadSpec) (*LoadResult, error) {
 		}
 		if res != nil {
 			res.Attempts = attempt
+		}
+		if err == nil && spec.InnerLogSize > 0 && res.Retval != nil && *res.Retval == -int32(unix.ENOSPC) {
+			// The inner log did not fit; a host without a log buffer would not have failed.
+			first := res.InnerLog
+			spec.InnerLogSize = 0
+			if perr := inPrivateFDTable(func() { res, err = loadOnce(&spec) }); perr != nil {
+				return nil, fmt.Errorf("bpfsys: %s: private descriptor table: %w", spec.Name, perr)
+			}
+			if res != nil {
+				res.Attempts, res.InnerLog, res.InnerLogDropped = attempt+1, first, true
+			}
+			return res, err
 		}
 		if err != nil || res.Retval == nil || *res.Retval != -int32(unix.EAGAIN) || attempt == maxAttempts {
 			return res, err
@@ -314,9 +361,24 @@ func loadOnce(spec *LoadSpec) (*LoadResult, error) {
 	}
 	ctx := make([]byte, spec.CtxSize)
 	binary.LittleEndian.PutUint32(ctx, uint32(spec.CtxSize))
+	var innerLog []byte
+	var pin runtime.Pinner
+	if spec.InnerLogSize > 0 {
+		innerLog = make([]byte, spec.InnerLogSize)
+		pin.Pin(&innerLog[0])
+		binary.LittleEndian.PutUint32(ctx[ctxLogLevel:], 1)
+		binary.LittleEndian.PutUint32(ctx[ctxLogSize:], uint32(len(innerLog)))
+		binary.LittleEndian.PutUint64(ctx[ctxLogBuf:], uint64(uintptr(unsafe.Pointer(&innerLog[0]))))
+	}
 	out := make([]byte, spec.CtxSize)
 	ret, err := prog.Run(&ebpf.RunOptions{Context: ctx, ContextOut: out})
+	pin.Unpin()
 	prog.Close()
+	if err == nil {
+		if v, e := mapLookup(mapFD, 0, len(spec.Data)); e == 0 {
+			res.DataAfter = v
+		}
+	}
 	delete(before, progFDRun)
 	res.ClosedFDs = closedSince(before)
 	if err != nil {
@@ -329,6 +391,8 @@ func loadOnce(spec *LoadSpec) (*LoadResult, error) {
 		st.stages()[len(res.Stages)-1].Retval = &rv
 		if rv == 0 {
 			res.Created = collectCreated(out, before)
+		} else if innerLog != nil {
+			res.InnerLog = logText(innerLog)
 		}
 	}
 	res.Loader = describe(&mapFD, &loaderProg)
@@ -456,7 +520,7 @@ func progLoad(spec *LoadSpec, mapFD int) (int, unix.Errno, string) {
 	if fd2, _ := progLoadOnce(spec, mapFD, log); fd2 >= 0 {
 		unix.Close(fd2)
 	}
-	return -1, e, logExcerpt(log)
+	return -1, e, logText(log)
 }
 
 func progLoadOnce(spec *LoadSpec, mapFD int, log []byte) (int, unix.Errno) {
@@ -510,24 +574,29 @@ func fdArrayCnt(spec *LoadSpec) uint32 {
 	return 0
 }
 
-// logExcerpt returns the last lines of a NUL-terminated verifier log (at most 4 KiB).
-func logExcerpt(log []byte) string {
+// logText returns the NUL-terminated text of a verifier log buffer.
+func logText(log []byte) string {
 	n := 0
 	for n < len(log) && log[n] != 0 {
 		n++
 	}
-	s := log[:n]
-	const max = 4096
-	if len(s) > max {
-		s = s[len(s)-max:]
-		for i, c := range s {
-			if c == '\n' {
-				s = s[i+1:]
-				break
-			}
-		}
+	return string(log[:n])
+}
+
+// mapLookup reads element key of an array map whose values are size bytes.
+func mapLookup(fd int, key uint32, size int) ([]byte, unix.Errno) {
+	k := make([]byte, 4)
+	binary.LittleEndian.PutUint32(k, key)
+	v := make([]byte, size)
+	a := newAttr(mapUpdateAttrSize)
+	defer a.release()
+	a.u32(0, uint32(fd))
+	a.ptr(8, k)
+	a.ptr(16, v)
+	if _, e := sysBPF(cmdMapLookupElem, a); e != 0 {
+		return nil, e
 	}
-	return string(s)
+	return v, 0
 }
 
 // describe closes *mapFD (if open) after reading its info, and returns the loader objects.

@@ -38,6 +38,9 @@ type ProbeReport struct {
 	// SignatureVerification: a signed load reaches a PKCS#7 verifier (a garbage signature
 	// is refused as a signature, not with EOPNOTSUPP).
 	SignatureVerification ProbeItem `json:"signature_verification"`
+	// Keyrings are the keyring facts: system keyrings, the .bpf keyring and its
+	// keyring_unsealed parameter, and which keyring ids a signed load resolves.
+	Keyrings *KeyringReport `json:"keyrings"`
 }
 
 // Items returns the report's items with their snake_case names, in a fixed order.
@@ -72,6 +75,9 @@ func (r *ProbeReport) String() string {
 		}
 		fmt.Fprintf(&b, "%-22s %s  %s\n", it.Name, mark, it.Item.Detail)
 	}
+	if r.Keyrings != nil {
+		b.WriteString(r.Keyrings.String())
+	}
 	return b.String()
 }
 
@@ -88,6 +94,7 @@ func Probe() *ProbeReport {
 	r.MapExclField = probeMapExclField()
 	r.SignatureFields = probeSignatureFields()
 	r.SignatureVerification = probeSignatureVerification()
+	r.Keyrings = probeKeyrings()
 	return r
 }
 

@@ -11,6 +11,7 @@ import (
 // bpf(2) commands used by this package (include/uapi/linux/bpf.h).
 const (
 	cmdMapCreate     = 0
+	cmdMapLookupElem = 1
 	cmdMapUpdateElem = 2
 	cmdProgLoad      = 5
 	cmdProgRun       = 10

@@ -122,7 +122,7 @@ func Classify(mode Mode, r *bpfsys.LoadResult) Cell {
 		}
 		switch {
 		case s.Errno != 0:
-			c.Outcome, c.Errno, c.Detail = compat.Rejected, s.Errno, s.Log
+			c.Outcome, c.Errno, c.Detail = compat.Rejected, s.Errno, logTail(s.Log, 4096)
 			c.Stage = stageOf(s.Stage, s.Errno)
 			return c
 		case s.Stage == bpfsys.StageProgRun && s.Retval != nil && *s.Retval != 0:
@@ -275,4 +275,18 @@ func modelString(v *compat.Verdict) string {
 		return fmt.Sprintf("run %d", *v.Retval)
 	}
 	return string(v.Stage) + " " + v.ErrnoName()
+}
+
+// logTail returns the last max bytes of a log, starting at a line.
+func logTail(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	s = s[len(s)-max:]
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[i+1:]
+		}
+	}
+	return s
 }

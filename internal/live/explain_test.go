@@ -6,28 +6,27 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/bpfsys"
 	"github.com/bpfsig/bpfsig/internal/live"
 	"github.com/bpfsig/bpfsig/internal/preflight"
 )
 
-func open(t *testing.T, path string) *compat.Artifact {
+func open(t *testing.T, path string) compat.Artifact {
 	t.Helper()
-	a, err := compat.Open(filepath.Join("../../testdata", path))
+	sk, err := bpfsig.Open(filepath.Join("../../testdata", path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return sk.Artifact()
 }
 
 // load runs a's own procedure unsigned, with the loader-context log buffer.
-func load(t *testing.T, a *compat.Artifact, logSize int) *bpfsys.LoadResult {
+func load(t *testing.T, a compat.Artifact, logSize int) *bpfsys.LoadResult {
 	t.Helper()
-	scheme := compat.Detect(a).Scheme
-	if scheme == compat.Unsigned {
-		scheme = compat.Legacy
-	}
+	det, _ := compat.Detect(a)
+	scheme := live.HostScheme(det.Scheme)
 	spec, err := live.Spec(a, scheme, compat.Conditions{}, live.Unsigned, 0)
 	if err != nil {
 		t.Fatal(err)

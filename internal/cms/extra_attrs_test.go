@@ -112,3 +112,40 @@ func TestVerifySignersAgreesWithVerify(t *testing.T) {
 }
 
 func trustOf(certs ...*x509.Certificate) []*x509.Certificate { return certs }
+
+// Attribute types the kernel only compares as bytes parse: an arc beyond int (Hornet's
+// 2.25.316487325684022475439036912669789383960) and a non-minimal encoding of an arc.
+func TestParseUnusualAttributeTypes(t *testing.T) {
+	key, cert := testKey(t), testCert(t)
+	for name, raw := range map[string][]byte{
+		"128-bit arc":   {0x69, 0x83, 0xdc, 0x99, 0x9e, 0xf8, 0xf5, 0xe6, 0x9a, 0x9e, 0xb5, 0xba, 0xc6, 0xac, 0xad, 0x9b, 0xfe, 0xf7, 0xda, 0x18},
+		"ordinary 2.25": {0x69, 0x07},
+	} {
+		der, err := SignWithAttributes([]byte("c"), key, cert, SignOptions{}, []Attribute{{RawType: raw, Values: [][]byte{{0x05, 0x00}}}})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		sig, err := Verify([]byte("c"), der, trustOf(cert))
+		if err != nil {
+			t.Fatalf("%s: Verify: %v", name, err)
+		}
+		found := false
+		for _, a := range sig.SignedAttributes {
+			if bytes.Equal(a.RawType, raw) {
+				found = true
+				if name == "128-bit arc" && a.Type != nil {
+					t.Errorf("%s: Type = %v, want nil", name, a.Type)
+				}
+				if name == "ordinary 2.25" && a.Type.String() != "2.25.7" {
+					t.Errorf("%s: Type = %v", name, a.Type)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: attribute not reported", name)
+		}
+	}
+	if _, err := SignWithAttributes([]byte("c"), key, cert, SignOptions{}, []Attribute{{RawType: []byte{0x69, 0x83}, Values: [][]byte{{0x05, 0x00}}}}); err == nil {
+		t.Error("unterminated arc accepted")
+	}
+}

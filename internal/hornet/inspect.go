@@ -83,5 +83,8 @@ func parseTime(der []byte) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
+	if der[0] == 0x17 && t.Year() >= 2050 { // RFC 5652: UTCTime YY 50..99 is 19YY
+		t = t.AddDate(-100, 0, 0)
+	}
 	return t
 }

@@ -50,7 +50,7 @@
 // UNEXPECTED; else OK. Hornet itself returns 0 to the syscall for every verdict and leaves the
 // decision to the LSM that receives it; on kernels with BPF signature checking (6.18+) the
 // core's own check ([CoreCheck]) runs first and fails the load before Hornet for a bad
-// signature. At BPF_PROG_RUN Hornet rechecks the program's used maps (not modelled here).
+// signature. At BPF_PROG_RUN Hornet rechecks the program's used maps ([RunCheck]).
 //
 // Map hashes differ in one corner: gen_sig hashes the map file as given, the kernel hashes the
 // ARRAY element padded to 8 bytes ([MapHash]); for an opts_data whose length is not a multiple

@@ -82,6 +82,9 @@ type Result struct {
 	Err error
 	// Entries are the attribute's entries as Hornet decoded them (nil when it did not).
 	Entries []Entry
+	// signed is what hornet_verify_hashes copied into the program's security blob
+	// (signed_hashes): the hash of each entry that matched, up to the first failure.
+	signed [][]byte
 }
 
 // Verify is Check for a light-skeleton-style load: every map in maps is a frozen ARRAY map
@@ -193,8 +196,49 @@ func Check(l Load, trust []*x509.Certificate) Result {
 			res.Err = errors.New("hornet: " + res.Reason)
 			return res
 		}
+		res.signed = append(res.signed, bytes.Clone(e.hash))
 	}
 	return res
+}
+
+// ErrRunDenied is Hornet's refusal of BPF_PROG_RUN from user space: the syscall fails with
+// EPERM.
+var ErrRunDenied = errors.New("hornet: BPF_PROG_RUN denied (EPERM)")
+
+// RunCheck is Hornet's BPF_PROG_RUN hook (hornet_bpf → hornet_check_prog_maps) for a program
+// loaded with result r; used are the program's used maps (prog->aux->used_maps: for a light
+// skeleton's loader, the one map it references, fd_array[0]). With no signed hash recorded
+// at load (any verdict but OK, or OK with only skipped entries or none, records at most the
+// entries that matched before a failure) it allows the run. Otherwise each used map that is
+// frozen and has a hash op must hash to one of the recorded hashes, and the number of such
+// maps must equal the number of recorded hashes; else ErrRunDenied. Runs from the kernel are
+// not checked (not modelled).
+func RunCheck(used []FD, r Result) error {
+	if len(r.signed) == 0 {
+		return nil
+	}
+	covered := 0
+	for i, m := range used {
+		if m.Absent || m.NotMap || m.Unfrozen || m.NoHash {
+			continue
+		}
+		h := MapHash(m.Value)
+		found := false
+		for _, s := range r.signed {
+			if bytes.Equal(s, h[:]) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("%w: used map %d hashes to %x, which the signature does not list", ErrRunDenied, i, h)
+		}
+		covered++
+	}
+	if covered != len(r.signed) {
+		return fmt.Errorf("%w: %d frozen used maps for %d signed hashes", ErrRunDenied, covered, len(r.signed))
+	}
+	return nil
 }
 
 // authAttr is pkcs7_get_authattr(msg, OID_hornet_data) over the signers' verify results.

@@ -233,3 +233,51 @@ func TestInspect(t *testing.T) {
 		t.Fatal("IsHornet")
 	}
 }
+
+// TestRunCheck: Hornet's BPF_PROG_RUN recheck (hornet_check_prog_maps).
+func TestRunCheck(t *testing.T) {
+	key, cert := testKey(t), testCert(t)
+	trust := []*x509.Certificate{cert}
+	insn, data := goldenInsn(t), goldenMap(t, "map0")
+	h := MapHash(data)
+	sign := func(v []byte) []byte { return signValue(t, key, cert, insn, v) }
+	one, err := Sign(insn, []Map{{0, data}}, key, cert, SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, err := Sign(insn, nil, key, cert, SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loader := []FD{{Value: data}}
+	other := FD{Value: []byte("another map, frozen")}
+	for _, c := range []struct {
+		name    string
+		sig     []byte
+		fds     []FD
+		used    []FD
+		verdict Verdict
+		denied  bool
+		cite    string
+	}{
+		{"intact", one, loader, loader, OK, false, "every used map found, covered == signed_hash_count"},
+		{"no maps signed", none, loader, loader, OK, false, "!signed_hash_count → 0"},
+		{"only a skip entry", sign(value(mapDER([]byte{0}, nil))), loader, loader, OK, false, "skipped entries are not recorded"},
+		{"index listed twice", sign(value(mapDER([]byte{0}, h[:]), mapDER([]byte{0}, h[:]))), loader, loader, OK, true, "2 recorded hashes, 1 covered map → -EPERM"},
+		{"unsigned used map, frozen", one, loader, []FD{{Value: data}, other}, OK, true, "used map hash not found → -EPERM"},
+		{"unsigned used map, not frozen", one, loader, []FD{{Value: data}, {Value: other.Value, Unfrozen: true}}, OK, false, "!frozen → skipped"},
+		{"unsigned load", nil, loader, loader, Unsigned, false, "nothing recorded"},
+		{"load UNEXPECTED after a match", sign(value(mapDER([]byte{0}, h[:]), mapDER([]byte{1}, make([]byte, 32)))), []FD{{Value: data}, other}, loader, Unexpected, false, "entry 0 was recorded before entry 1 failed; if the policy LSM let the load through, 1 recorded hash and 1 covered map allow the run"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := Check(Load{Insn: insn, Signature: c.sig, FDArray: c.fds}, trust)
+			if res.Verdict != c.verdict {
+				t.Fatalf("load verdict %v (%s), want %v", res.Verdict, res.Reason, c.verdict)
+			}
+			err := RunCheck(c.used, res)
+			if denied := errors.Is(err, ErrRunDenied); denied != c.denied {
+				t.Fatalf("RunCheck: %v, want denied=%v — %s", err, c.denied, c.cite)
+			}
+		})
+	}
+}

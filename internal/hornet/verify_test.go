@@ -138,6 +138,19 @@ func TestTamper(t *testing.T) {
 		{"negative index -1", LoadOf(insn, maps, signValue(t, key, cert, insn, value(mapDER([]byte{0xff}, h[:])))), trust, Fault, nil, "*(u8 *)value = 255: fd_array[255] → FAULT"},
 		{"unsorted entries", LoadOf(insn, []Map{{0, data}, {1, make([]byte, 8)}}, signValue(t, key, cert, insn, value(mapDER([]byte{1}, func() []byte { x := MapHash(make([]byte, 8)); return x[:] }()), mapDER([]byte{0}, h[:])))), trust, OK, nil, "the decoder does not check SET OF order"},
 	}
+	// A Hornet attribute with two values: pkcs7_aa_note_attr keeps the last in encoding order.
+	twoValues := func(vals ...[]byte) []byte {
+		sig, err := cms.SignWithAttributes(insn, key, cert, cms.SignOptions{SignerID: cms.IssuerSerial},
+			[]cms.Attribute{{RawType: OIDContents, Values: vals}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+	rows = append(rows,
+		row{"two values, the last valid", LoadOf(insn, maps, twoValues([]byte{0x05, 0x00}, value(mapDER([]byte{0}, h[:])))), trust, OK, nil, "pkcs7_aa_note_attr: the last value wins"},
+		row{"two values, the last an empty SET", LoadOf(insn, maps, twoValues(value(mapDER([]byte{0}, h[:])), []byte{0x31, 0x00})), trust, BadSig, nil, "last value's contents are empty: asn1_ber_decoder data overrun → BADSIG"},
+	)
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
 			res := Check(r.load, r.trust)

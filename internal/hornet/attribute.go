@@ -64,7 +64,8 @@ func (e Entry) String() string {
 // ASN1_item_i2d sorts a SET OF). The kernel reads the SEQUENCE's contents as HornetData
 // (SET OF Map). Each index must be 0..MaxIndex, each hash empty or HashSize bytes, and there
 // must be at most MaxEntries entries: anything else is refused, since Hornet would reject it
-// (gen_sig would write it).
+// (gen_sig would write it). No entries give gen_sig's empty SET, which Hornet also rejects
+// (see kernel.go); it is encoded for fidelity, and [Sign] refuses it by default.
 func EncodeValue(entries []Entry) ([]byte, error) {
 	if len(entries) > MaxEntries {
 		return nil, fmt.Errorf("hornet: %d map entries, Hornet accepts at most %d", len(entries), MaxEntries)
@@ -99,7 +100,7 @@ func EncodeValue(entries []Entry) ([]byte, error) {
 // ParseValue decodes an attribute value written as [EncodeValue] writes it, strictly: DER
 // (minimal definite lengths, minimal INTEGER, SET OF elements in ascending order, no
 // duplicates), nothing after the value, indices 0..MaxIndex, hashes of 0 or HashSize bytes, at
-// most MaxEntries entries. It is the codec's reader; [Check] reads the value the way Hornet's
+// most MaxEntries entries (none is a well-formed, if useless, value). It is the codec's reader; [Check] reads the value the way Hornet's
 // kernel code does, which is more lenient (see kernelEntries).
 func ParseValue(der []byte) ([]Entry, error) {
 	s := cryptobyte.String(der)

@@ -144,7 +144,11 @@ func TestKernelEntries(t *testing.T) {
 		ok      bool
 		comment string
 	}{
-		{"gen_sig empty", inner(value()), []int{}, true, "SET OF with no element"},
+		{"gen_sig empty", inner(value()), nil, false, "the first Map is a mandatory match: data overrun"},
+		{"indefinite empty", []byte{0x31, 0x80, 0x00, 0x00}, nil, false, "EOC where the first Map must be: tag mismatch"},
+		{"primitive-bit SET and SEQ", []byte{0x11, 0x07, 0x10, 0x05, 0x02, 0x01, 0x09, 0x04, 0x00}, []int{9}, true, "a constructed match masks the constructed bit"},
+		{"constructed INTEGER", inner(value(tlv(0x30, []byte{0x22, 0x03, 0x02, 0x01, 0x00, 0x04, 0x00}))), nil, false, "a primitive match is exact"},
+		{"indefinite primitive-bit SET", []byte{0x11, 0x80, 0x30, 0x05, 0x02, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00}, nil, false, "indefinite length needs the constructed bit in the data"},
 		{"gen_sig two", inner(value(mapDER([]byte{0}, h32(1)), mapDER([]byte{3}, h32(2)))), []int{0, 3}, true, ""},
 		{"unsorted", inner(value(mapDER([]byte{3}, h32(2)), mapDER([]byte{0}, h32(1)))), []int{3, 0}, true, "no DER order check"},
 		{"duplicate", inner(value(mapDER([]byte{0}, nil), mapDER([]byte{0}, nil))), []int{0, 0}, true, ""},

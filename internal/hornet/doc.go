@@ -37,8 +37,8 @@
 //
 // The kernel hands Hornet the contents of the attribute's value, that is the SET OF Map,
 // which Hornet's hornet.asn1 calls HornetData. Hornet accepts only one-octet indices (0..127
-// in DER; 0x80..0xff are read as 128..255), hashes of 32 octets or 0 (skip), and at most 63
-// entries. The kernel's PKCS#7 parser ignores the attribute, so a 6.18 kernel (and the VM
+// in DER; 0x80..0xff are read as 128..255), hashes of 32 octets or 0 (skip), and 1 to 63
+// entries: gen_sig without --add writes an empty SET, which Hornet's decoder rejects. The kernel's PKCS#7 parser ignores the attribute, so a 6.18 kernel (and the VM
 // oracle) accepts the signature as an ordinary one over the instructions.
 //
 // # Verdicts

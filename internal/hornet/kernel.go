@@ -15,11 +15,19 @@ import (
 //	} ({ hornet_next_map })
 //
 // over the data pkcs7_get_authattr returns: the contents of the attribute's value (for
-// gen_sig's SEQUENCE { SET OF Map }, the SET OF Map). The decoder's rules that matter here:
-// tags must match exactly (low tag numbers only); lengths are short form, long form with at
-// most two length octets (non-minimal forms are accepted), or indefinite for constructed
-// elements; a constructed element's contents must be used up exactly; bytes after the
-// top-level SET are ignored; SET OF order and duplicates are not checked. The callbacks add:
+// gen_sig's SEQUENCE { SET OF Map }, the SET OF Map). The compiled machine is
+//
+//	MATCH SET; MATCH SEQ; MATCH_ACT INT (index); MATCH_ACT OTS (sha);
+//	END_SEQ_ACT (hornet_next_map); END_SET_OF (loop to MATCH SEQ); COMPLETE
+//
+// and the decoder's rules that matter here: low tag numbers only; a primitive element's tag
+// must match exactly, a constructed one's may have the constructed bit clear (the match
+// masks it); lengths are short form, long form with at most two length octets (non-minimal
+// forms are accepted), or indefinite for constructed elements; a constructed element's
+// contents must be used up exactly ("Cons length error"); only OPTIONAL matches are skipped
+// at the end of data, so a SET OF needs at least one Map (an empty SET fails with a data
+// overrun — gen_sig without --add writes exactly that); bytes after the top-level SET are
+// ignored; SET OF order and duplicates are not checked. The callbacks add:
 // an index must have exactly one contents octet, read as u8 (so 0x80..0xff, negative in DER,
 // are indices 128..255); a hash must have 0 (skip) or 32 octets; the 64th entry fails the
 // decode (++hash_count >= MAX_USED_MAPS).
@@ -94,7 +102,7 @@ func kernelEntries(data []byte) ([]kernelEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tag != 0x31 {
+	if tag|0x20 != 0x31 {
 		return nil, fmt.Errorf("%w: HornetData is tag 0x%02x, want a SET (0x31)", errDecode, tag)
 	}
 	end := start + length
@@ -104,12 +112,15 @@ func kernelEntries(data []byte) ([]kernelEntry, error) {
 	var out []kernelEntry
 	pos := start
 	for {
-		if length < 0 {
-			if r.atEOC(pos, end) {
+		// END_SET_OF loops back while data is left; the first Map is mandatory.
+		if len(out) > 0 {
+			if length < 0 {
+				if r.atEOC(pos, end) {
+					break
+				}
+			} else if pos >= end {
 				break
 			}
-		} else if pos >= end {
-			break
 		}
 		e, next, err := r.mapEntry(pos, end)
 		if err != nil {
@@ -130,7 +141,7 @@ func (r *berReader) mapEntry(pos, end int) (kernelEntry, int, error) {
 	if err != nil {
 		return kernelEntry{}, 0, err
 	}
-	if tag != 0x30 {
+	if tag|0x20 != 0x30 {
 		return kernelEntry{}, 0, fmt.Errorf("%w: Map is tag 0x%02x, want a SEQUENCE (0x30)", errDecode, tag)
 	}
 	limit := start + length

@@ -32,6 +32,11 @@ type SignOptions struct {
 	// round_up(value_size, 8)), so Hornet reports UNEXPECTED for such a map; by default Sign
 	// refuses it.
 	AllowUnpadded bool
+	// AllowNoMaps signs without any map, as gen_sig does without --add: the Hornet attribute
+	// then holds an empty SET, which Hornet's decoder rejects (BADSIG, see kernel.go). By
+	// default Sign refuses it; a signature that vouches for no map is a bpftool-style one
+	// (cms.Sign), which Hornet reports as PARTIALSIG.
+	AllowNoMaps bool
 }
 
 // Sign returns the detached PKCS#7 signature gen_sig (scripts/hornet/gen_sig.c, Hornet v7)
@@ -45,13 +50,17 @@ type SignOptions struct {
 //     OIDString) whose one value is SEQUENCE { SET OF Map { INTEGER Index, OCTET STRING
 //     SHA-256(Value) } } (see [EncodeValue]); no smimeCapabilities (CMS_NOSMIMECAP).
 //
-// With no maps the Hornet attribute holds an empty SET, as gen_sig writes without --add
-// (Hornet reports OK for it, not PARTIALSIG). Indices must be 0..MaxIndex and distinct
+// Maps are required unless opts.AllowNoMaps (Hornet rejects an empty map set). Indices must be
+// 0..MaxIndex and distinct
 // (gen_sig accepts repeats; Hornet would check the same slot twice), at most MaxEntries maps.
 // RSA output is deterministic; ECDSA output is randomized.
 func Sign(insn []byte, maps []Map, key crypto.Signer, cert *x509.Certificate, opts SignOptions) ([]byte, error) {
 	if len(insn) == 0 {
 		return nil, errors.New("hornet: sign: no instructions")
+	}
+	if len(maps) == 0 && !opts.AllowNoMaps {
+		return nil, errors.New("hornet: sign: no maps; Hornet's decoder rejects an empty map set (BADSIG) " +
+			"(set AllowNoMaps to sign as gen_sig does without --add)")
 	}
 	entries := make([]Entry, 0, len(maps))
 	seen := map[int32]bool{}

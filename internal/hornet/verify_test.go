@@ -67,7 +67,7 @@ func TestTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	gensig := readFile(t, "testdata/gen_sig/one-map.p7b") // the real tool's output, same inputs
-	noMaps, err := Sign(insn, nil, key, cert, SignOptions{})
+	noMaps, err := Sign(insn, nil, key, cert, SignOptions{AllowNoMaps: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,8 @@ func TestTamper(t *testing.T) {
 		{"extra map, not listed", LoadOf(insn, []Map{{0, data}, {1, []byte("unsigned")}}, sig), trust, OK, nil, "only listed entries are checked at load"},
 		{"signature lists a map the loader lacks", LoadOf(insn, maps, twoMaps), trust, Fault, nil, "fd_array[1] past the loader's array → FAULT"},
 		{"first entry decides: fd_array[0] mismatches, [1] absent", Load{Insn: insn, Signature: twoMaps, FDArray: []FD{{Value: flip(data, 0)}}}, trust, Unexpected, nil, "entries in encoding order: index 0 mismatches first → UNEXPECTED"},
-		{"no maps signed", LoadOf(insn, maps, noMaps), trust, OK, nil, "empty SET OF Map: nothing to check → OK (not PARTIALSIG)"},
+		{"no maps signed (gen_sig without --add)", LoadOf(insn, maps, noMaps), trust, BadSig, nil, "empty SET OF Map: the mandatory Map match overruns → BADSIG"},
+		{"gen_sig without --add, its own output", LoadOf(insn, maps, readFile(t, "testdata/gen_sig/no-maps.p7b")), trust, BadSig, nil, "as above"},
 		{"value not padded to 8", LoadOf(insn, []Map{{0, unpadded}}, unpaddedSig), trust, Unexpected, nil, "gen_sig hashes the file, array_map_get_hash the padded element → UNEXPECTED"},
 		{"skip entry, tampered map", LoadOf(insn, []Map{{0, flip(data, 1)}}, signValue(t, key, cert, insn, value(mapDER([]byte{0}, nil)))), trust, OK, nil, "zero-length sha: skips[i] → not checked"},
 		{"63 skip entries", LoadOf(insn, nil, signValue(t, key, cert, insn, value(skips...))), trust, OK, nil, "hash_count 63 < MAX_USED_MAPS"},
@@ -258,7 +259,7 @@ func TestRunCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	none, err := Sign(insn, nil, key, cert, SignOptions{})
+	none, err := Sign(insn, nil, key, cert, SignOptions{AllowNoMaps: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestRunCheck(t *testing.T) {
 		cite    string
 	}{
 		{"intact", one, loader, loader, OK, false, "every used map found, covered == signed_hash_count"},
-		{"no maps signed", none, loader, loader, OK, false, "!signed_hash_count → 0"},
+		{"no maps signed", none, loader, loader, BadSig, false, "nothing recorded: !signed_hash_count → 0"},
 		{"only a skip entry", sign(value(mapDER([]byte{0}, nil))), loader, loader, OK, false, "skipped entries are not recorded"},
 		{"index listed twice", sign(value(mapDER([]byte{0}, h[:]), mapDER([]byte{0}, h[:]))), loader, loader, OK, true, "2 recorded hashes, 1 covered map → -EPERM"},
 		{"unsigned used map, frozen", one, loader, []FD{{Value: data}, other}, OK, true, "used map hash not found → -EPERM"},

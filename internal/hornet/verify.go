@@ -94,7 +94,8 @@ func Verify(insn []byte, maps []Map, sig []byte, trust []*x509.Certificate) Verd
 }
 
 // LoadOf builds the Load a light skeleton's loader makes: the maps frozen ARRAY maps at their
-// indices, the gaps absent. A negative index is dropped (nothing can be there).
+// indices, the gaps absent. An index outside 0..255 is dropped: Hornet reads one octet, so it
+// can never look there.
 func LoadOf(insn []byte, maps []Map, sig []byte) Load {
 	l := Load{Insn: insn, Signature: sig}
 	for _, m := range maps {
@@ -123,7 +124,7 @@ func LoadOf(insn []byte, maps []Map, sig []byte) Load {
 //     that has authenticated attributes and decodes (a signer without any, such as bpftool's
 //     -noattr signatures, ends the search): PARTIALSIG. The last value of the last Hornet
 //     attribute of that signer is the one read.
-//  7. asn1_ber_decoder(hornet_decoder) fails (see kernel.go): BADSIG.
+//  7. asn1_ber_decoder(hornet_decoder) fails (see kernel.go; an empty map set fails too): BADSIG.
 //  8. for each entry in encoding order, skipping empty hashes: fd_array[index] unreadable or
 //     not an fd, not a map, not frozen, no map_get_hash, or map_get_hash failing: FAULT;
 //     the map's hash differs from the entry's: UNEXPECTED. The first failing entry decides.

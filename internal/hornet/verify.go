@@ -208,11 +208,12 @@ var ErrRunDenied = errors.New("hornet: BPF_PROG_RUN denied (EPERM)")
 
 // RunCheck is Hornet's BPF_PROG_RUN hook (hornet_bpf → hornet_check_prog_maps) for a program
 // loaded with result r; used are the program's used maps (prog->aux->used_maps: for a light
-// skeleton's loader, the one map it references, fd_array[0]). With no signed hash recorded
-// at load (any verdict but OK, or OK with only skipped entries or none, records at most the
-// entries that matched before a failure) it allows the run. Otherwise each used map that is
-// frozen and has a hash op must hash to one of the recorded hashes, and the number of such
-// maps must equal the number of recorded hashes; else ErrRunDenied. Runs from the kernel are
+// skeleton's loader, the one map it references, fd_array[0]). At load Hornet recorded the
+// hash of each entry that matched, up to the first failing one (nothing for UNSIGNED,
+// PARTIALSIG, UNKNOWNKEY or BADSIG, nor for skipped entries). With nothing recorded the run is
+// allowed. Otherwise each used map that is frozen and has a hash op must hash to one of the
+// recorded hashes, and the number of such maps must equal the number recorded; else
+// ErrRunDenied. Runs from the kernel are
 // not checked (not modelled).
 func RunCheck(used []FD, r Result) error {
 	if len(r.signed) == 0 {

@@ -14,11 +14,15 @@ import (
 // OIDString is Hornet's attribute type in dotted form.
 const OIDString = "2.25.316487325684022475439036912669789383960"
 
-// OIDContents is the contents octets of Hornet's attribute type (OID_hornet_data in Hornet v7's
+// oidContents is the contents octets of Hornet's attribute type (OID_hornet_data in Hornet v7's
 // include/linux/oid_registry.h): the arcs 2.25 as 105, then the 128-bit arc in base 128, as
 // OBJ_txt2obj encodes it. Its last arc does not fit an int, so encoding/asn1 cannot hold it;
 // it is compared as bytes, as the kernel's look_up_OID does.
-var OIDContents = mustHex("6983dc999ef8f5e69a9eb5bac6acad9bfef7da18")
+var oidContents = mustHex("6983dc999ef8f5e69a9eb5bac6acad9bfef7da18")
+
+// OIDContents returns (a copy of) the contents octets of Hornet's attribute type, the form in
+// which cms.Attribute.RawType carries it.
+func OIDContents() []byte { return bytes.Clone(oidContents) }
 
 func mustHex(s string) []byte {
 	b, err := hex.DecodeString(s)
@@ -159,7 +163,7 @@ func ParseValue(der []byte) ([]Entry, error) {
 func attributeDER(value []byte) []byte {
 	b := cryptobyte.NewBuilder(nil)
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(OIDContents) })
+		b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oidContents) })
 		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(value) })
 	})
 	return b.BytesOrPanic()

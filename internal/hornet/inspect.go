@@ -42,7 +42,7 @@ func Inspect(sig []byte) (*Info, error) {
 	found := false
 	for _, a := range s.SignedAttributes {
 		switch {
-		case bytes.Equal(a.RawType, OIDContents):
+		case bytes.Equal(a.RawType, oidContents):
 			found = true
 			if len(a.Values) != 1 {
 				info.EntriesErr = fmt.Errorf("hornet: attribute has %d values, gen_sig writes 1", len(a.Values))

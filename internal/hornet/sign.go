@@ -81,7 +81,7 @@ func Sign(insn []byte, maps []Map, key crypto.Signer, cert *x509.Certificate, op
 	if err != nil {
 		return nil, fmt.Errorf("hornet: sign: %w", err)
 	}
-	attr := cms.Attribute{RawType: OIDContents, Values: [][]byte{value}}
+	attr := cms.Attribute{RawType: oidContents, Values: [][]byte{value}}
 	sig, err := cms.SignWithAttributes(insn, key, cert, cms.SignOptions{
 		SignerID:    cms.IssuerSerial,
 		Digest:      crypto.SHA256,

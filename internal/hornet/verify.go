@@ -256,7 +256,7 @@ func authAttr(signers []cms.SignerResult) ([]byte, bool) {
 		var data []byte
 		found := false
 		for _, a := range s.Attributes {
-			if !bytes.Equal(a.RawType, OIDContents) {
+			if !bytes.Equal(a.RawType, oidContents) {
 				continue
 			}
 			for _, v := range a.Values {

@@ -41,7 +41,7 @@ func otherCert(t *testing.T) *x509.Certificate {
 func signValue(t *testing.T, key crypto.Signer, cert *x509.Certificate, insn, v []byte) []byte {
 	t.Helper()
 	sig, err := cms.SignWithAttributes(insn, key, cert, cms.SignOptions{SignerID: cms.IssuerSerial},
-		[]cms.Attribute{{RawType: OIDContents, Values: [][]byte{v}}})
+		[]cms.Attribute{{RawType: oidContents, Values: [][]byte{v}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestTamper(t *testing.T) {
 	// A Hornet attribute with two values: pkcs7_aa_note_attr keeps the last in encoding order.
 	twoValues := func(vals ...[]byte) []byte {
 		sig, err := cms.SignWithAttributes(insn, key, cert, cms.SignOptions{SignerID: cms.IssuerSerial},
-			[]cms.Attribute{{RawType: OIDContents, Values: vals}})
+			[]cms.Attribute{{RawType: oidContents, Values: vals}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,8 +65,13 @@ func ParseSignerIDForm(s string) (SignerIDForm, error) {
 
 // Attribute is one signed (authenticated) attribute: its type and the raw DER of each value.
 type Attribute struct {
-	Type   asn1.ObjectIdentifier
-	Values [][]byte // raw DER of each value
+	// Type is the decoded attribute type, nil when it does not fit asn1.ObjectIdentifier
+	// (see RawType).
+	Type asn1.ObjectIdentifier
+	// RawType is the contents octets of the type's OBJECT IDENTIFIER as encoded, the form
+	// the kernel compares (set by Parse; ignored by SignWithAttributes when Type is set).
+	RawType []byte
+	Values  [][]byte // raw DER of each value
 }
 
 // Signature describes a parsed CMS SignedData blob. When the blob has more than one

@@ -500,13 +500,20 @@ func (m *message) parseSignerInfo(si cryptobyte.String) (*signerInfo, error) {
 // parseAttributes runs pkcs7_sig_note_authenticated_attr over each value of each attribute.
 func (m *message) parseAttributes(s *signerInfo, body cryptobyte.String) error {
 	for !body.Empty() {
-		var attr, values cryptobyte.String
-		var typ asn1.ObjectIdentifier
-		if !body.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&typ) ||
+		var attr, values, rawType cryptobyte.String
+		if !body.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1(&rawType, cbasn1.OBJECT_IDENTIFIER) ||
 			!attr.ReadASN1(&values, cbasn1.SET) || !attr.Empty() {
 			return errno(compat.EBADMSG, "malformed authenticated attribute")
 		}
-		a := Attribute{Type: typ}
+		// The kernel never decodes the type: pkcs7_note_OID looks the raw contents up in its
+		// OID registry, and an unknown or unusual encoding is just an attribute it ignores.
+		// Type stays nil when the OID does not fit asn1.ObjectIdentifier (an arc beyond int,
+		// such as Hornet's 2.25.316487325684022475439036912669789383960) or is not minimal.
+		var typ asn1.ObjectIdentifier
+		if t, ok := decodeOID(rawType); ok {
+			typ = t
+		}
+		a := Attribute{Type: typ, RawType: bytes.Clone(rawType)}
 		for !values.Empty() {
 			var val, contents cryptobyte.String
 			var tag cbasn1.Tag
@@ -672,4 +679,21 @@ func intFromContents(b []byte) *big.Int {
 		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(len(b)*8)))
 	}
 	return n
+}
+
+// decodeOID decodes OID contents octets, reporting false for encodings
+// asn1.ObjectIdentifier cannot hold or cryptobyte refuses.
+func decodeOID(contents []byte) (asn1.ObjectIdentifier, bool) {
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(contents) })
+	der, err := b.Bytes()
+	if err != nil {
+		return nil, false
+	}
+	s := cryptobyte.String(der)
+	var oid asn1.ObjectIdentifier
+	if !s.ReadASN1ObjectIdentifier(&oid) {
+		return nil, false
+	}
+	return oid, true
 }

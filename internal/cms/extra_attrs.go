@@ -10,11 +10,11 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"github.com/bpfsig/bpfsig/compat"
 	"slices"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-	"golang.org/x/sys/unix"
 )
 
 // SignWithAttributes is [Sign] with signed attributes and extra signed attributes of the
@@ -264,7 +264,7 @@ func VerifySigners(content, der []byte, trust []*x509.Certificate) (*Signature, 
 		results[i] = SignerResult{Attributes: si.attrs, HasAuthAttrs: si.authattrs != nil}
 	}
 	if m.hasData {
-		return sig, results, errno(unix.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
+		return sig, results, errno(compat.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
 	}
 	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
 	for _, c := range m.certs {
@@ -299,9 +299,9 @@ func VerifySigners(content, der []byte, trust []*x509.Certificate) (*Signature, 
 		case err == nil:
 			results[i].Verified = true
 			cached = nil
-		case errors.Is(err, unix.ENOKEY):
+		case errors.Is(err, compat.ENOKEY):
 			continue
-		case errors.Is(err, unix.ENOPKG):
+		case errors.Is(err, compat.ENOPKG):
 			if cached != nil && !sawENOPKG {
 				cached = err
 				sawENOPKG = true

@@ -5,10 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // With no extra attribute, SignWithAttributes writes exactly what Sign writes with
@@ -64,7 +63,7 @@ func TestSignWithAttributesOrderAndVerify(t *testing.T) {
 			t.Fatalf("attribute order %v, want %v", types, want)
 		}
 	}
-	if _, err := Verify([]byte("other"), der, trustOf(cert)); !errors.Is(err, unix.EKEYREJECTED) {
+	if _, err := Verify([]byte("other"), der, trustOf(cert)); !errors.Is(err, compat.EKEYREJECTED) {
 		t.Fatalf("wrong content: %v, want EKEYREJECTED", err)
 	}
 }

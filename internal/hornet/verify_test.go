@@ -9,12 +9,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"math/big"
 	"testing"
 	"time"
 
 	"github.com/bpfsig/bpfsig/internal/cms"
-	"golang.org/x/sys/unix"
 )
 
 // otherCert is a certificate for a key that did not sign anything here.
@@ -107,16 +107,16 @@ func TestTamper(t *testing.T) {
 		{"intact", LoadOf(insn, maps, sig), trust, OK, nil, "hornet_verify_hashes: every entry matched → LSM_INT_VERDICT_OK"},
 		{"intact, gen_sig's own output", LoadOf(insn, maps, gensig), trust, OK, nil, "as intact"},
 		{"unsigned", LoadOf(insn, maps, nil), trust, Unsigned, nil, "if (!attr->signature) → UNSIGNED"},
-		{"signature_size 0", LoadOf(insn, maps, []byte{}), trust, BadSig, unix.EBADMSG, "if (!attr->signature_size) → BADSIG"},
-		{"truncated signature", LoadOf(insn, maps, sig[:len(sig)-1]), trust, BadSig, unix.EBADMSG, "pkcs7_parse_message IS_ERR → BADSIG"},
-		{"signature cut in half", LoadOf(insn, maps, sig[:len(sig)/2]), trust, BadSig, unix.EBADMSG, "pkcs7_parse_message IS_ERR → BADSIG"},
-		{"garbage signature, unknown keyring", Load{Insn: insn, Signature: []byte("not pkcs7"), FDArray: frozen, UnknownKeyring: true}, trust, BadSig, unix.EBADMSG, "parse comes before the keyring lookup → BADSIG"},
+		{"signature_size 0", LoadOf(insn, maps, []byte{}), trust, BadSig, compat.EBADMSG, "if (!attr->signature_size) → BADSIG"},
+		{"truncated signature", LoadOf(insn, maps, sig[:len(sig)-1]), trust, BadSig, compat.EBADMSG, "pkcs7_parse_message IS_ERR → BADSIG"},
+		{"signature cut in half", LoadOf(insn, maps, sig[:len(sig)/2]), trust, BadSig, compat.EBADMSG, "pkcs7_parse_message IS_ERR → BADSIG"},
+		{"garbage signature, unknown keyring", Load{Insn: insn, Signature: []byte("not pkcs7"), FDArray: frozen, UnknownKeyring: true}, trust, BadSig, compat.EBADMSG, "parse comes before the keyring lookup → BADSIG"},
 		{"unknown keyring", Load{Insn: insn, Signature: sig, FDArray: frozen, UnknownKeyring: true}, trust, UnknownKey, nil, "lookup_user_key IS_ERR → UNKNOWNKEY (the core says EINVAL here; modelled trust only)"},
-		{"flip insn byte", LoadOf(flip(insn, 100), maps, sig), trust, BadSig, unix.EKEYREJECTED, "verify_pkcs7_message_sig: messageDigest mismatch → BADSIG"},
-		{"flip signature value byte", LoadOf(insn, maps, flip(sig, len(sig)-10)), trust, BadSig, unix.EKEYREJECTED, "verify_pkcs7_message_sig: RSA check fails → BADSIG"},
-		{"flip Hornet attribute hash byte", LoadOf(insn, maps, flip(sig, bytes.Index(sig, h[:])+5)), trust, BadSig, unix.EKEYREJECTED, "the attribute is signed: verify_pkcs7_message_sig fails → BADSIG"},
-		{"wrong key in keyring", LoadOf(insn, maps, sig), []*x509.Certificate{otherCert(t)}, BadSig, unix.ENOKEY, "verify_pkcs7_message_sig: ENOKEY → BADSIG, not UNKNOWNKEY"},
-		{"empty keyring", LoadOf(insn, maps, sig), nil, BadSig, unix.ENOKEY, "verify_pkcs7_message_sig: ENOKEY → BADSIG"},
+		{"flip insn byte", LoadOf(flip(insn, 100), maps, sig), trust, BadSig, compat.EKEYREJECTED, "verify_pkcs7_message_sig: messageDigest mismatch → BADSIG"},
+		{"flip signature value byte", LoadOf(insn, maps, flip(sig, len(sig)-10)), trust, BadSig, compat.EKEYREJECTED, "verify_pkcs7_message_sig: RSA check fails → BADSIG"},
+		{"flip Hornet attribute hash byte", LoadOf(insn, maps, flip(sig, bytes.Index(sig, h[:])+5)), trust, BadSig, compat.EKEYREJECTED, "the attribute is signed: verify_pkcs7_message_sig fails → BADSIG"},
+		{"wrong key in keyring", LoadOf(insn, maps, sig), []*x509.Certificate{otherCert(t)}, BadSig, compat.ENOKEY, "verify_pkcs7_message_sig: ENOKEY → BADSIG, not UNKNOWNKEY"},
+		{"empty keyring", LoadOf(insn, maps, sig), nil, BadSig, compat.ENOKEY, "verify_pkcs7_message_sig: ENOKEY → BADSIG"},
 		{"bpftool -noattr signature", LoadOf(insn, maps, bpftool), trust, PartialSig, nil, "pkcs7_get_authattr: no authattrs → -ENODATA → PARTIALSIG"},
 		{"signed attributes, no Hornet one", LoadOf(insn, maps, attrsOnly), trust, PartialSig, nil, "pkcs7_get_authattr → -ENODATA → PARTIALSIG"},
 		{"flip map byte", LoadOf(insn, []Map{{0, flip(data, 7)}}, sig), trust, Unexpected, nil, "memcmp(hash, signed) != 0 → UNEXPECTED"},

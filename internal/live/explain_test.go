@@ -2,24 +2,29 @@ package live_test
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/bpfsys"
 	"github.com/bpfsig/bpfsig/internal/live"
 	"github.com/bpfsig/bpfsig/internal/preflight"
+	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
-func open(t *testing.T, path string) compat.Artifact {
+func open(t *testing.T, path string) *skel.Doc {
 	t.Helper()
-	sk, err := bpfsig.Open(filepath.Join("../../testdata", path))
+	src, err := os.ReadFile(filepath.Join("../../testdata", path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sk.Artifact()
+	d, err := skel.Parse(path, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // load runs a's own procedure unsigned, with the loader-context log buffer.
@@ -47,7 +52,7 @@ func TestManyProgsVerifierAgreesWithPreflight(t *testing.T) {
 	kernel(t)
 	for _, n := range []string{"32", "33", "40"} {
 		a := open(t, "manyprogs/manyprogs-"+n+".lskel.h")
-		_, fs, err := preflight.Check(preflight.FromFile(a.File, preflight.AnyKernel))
+		_, fs, err := preflight.Check(preflight.FromFile(a.File(), preflight.AnyKernel))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +129,7 @@ func TestExplainLegacyCheck(t *testing.T) {
 	a := open(t, "minimal/legacy-v2.skel.h")
 	d := a.Data()
 	d[len(d)-1] ^= 1
-	a.File.SetData(d)
+	a = a.Blobs(a.Insn(), d, nil)
 	res := load(t, a, live.DefaultInnerLogSize)
 	f, err := live.Explain(a, res)
 	if err != nil || f == nil {

@@ -2,13 +2,13 @@ package oracle
 
 import (
 	"context"
+	"github.com/bpfsig/bpfsig/compat"
 	"os"
 	"testing"
 
 	"github.com/bpfsig/bpfsig/internal/cms"
 	"github.com/bpfsig/bpfsig/internal/hornet"
 	"github.com/bpfsig/bpfsig/internal/keys"
-	"golang.org/x/sys/unix"
 )
 
 // TestHornetSignatures: a real kernel's PKCS#7 code accepts Hornet (gen_sig) signatures, with
@@ -57,7 +57,7 @@ func TestHornetSignatures(t *testing.T) {
 		{Name: "flipped insn", Content: flipped, Signature: ours, Certs: der},
 		{Name: "empty keyring", Content: insn, Signature: ours, Keyring: EmptyKeyring},
 	}
-	want := []unix.Errno{0, 0, 0, 0, 0, unix.EKEYREJECTED, unix.ENOKEY}
+	want := []compat.Errno{0, 0, 0, 0, 0, compat.EKEYREJECTED, compat.ENOKEY}
 	res, err := vm.Run(context.Background(), cases)
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ import (
 
 	// The built-in strategies register themselves.
 	_ "github.com/bpfsig/bpfsig/chain"
+	_ "github.com/bpfsig/bpfsig/hornet"
 	_ "github.com/bpfsig/bpfsig/legacy"
 	_ "github.com/bpfsig/bpfsig/raw"
 )

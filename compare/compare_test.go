@@ -32,6 +32,8 @@ func cellOf(v *compat.Verdict) cell {
 }
 
 var (
+	// lsmDenied: Hornet's verdict is not OK and the LSM refuses the program at its hook.
+	lsmDenied    = cell{outcome: compat.Rejected, stage: compat.StageLSM, errno: compat.EPERM, lsm: compat.LSMLoaderOnly}
 	okLoaderOnly = cell{outcome: compat.Accepted, lsm: compat.LSMLoaderOnly}
 	okFull       = cell{outcome: compat.Accepted, lsm: compat.LSMFull}
 	okUnsigned   = cell{outcome: compat.Accepted, lsm: compat.LSMUnsigned}
@@ -56,25 +58,27 @@ func verifierFail(e compat.Errno, lsm compat.LSMKnowledge) cell {
 // TestCompareAsIs pins how each kernel treats each fixture as it is (docs/spec.md §4).
 func TestCompareAsIs(t *testing.T) {
 	trust := front.Trust(t)
-	want := map[string][3]cell{ // legacy, chain, raw kernels
+	want := map[string][4]cell{ // legacy, chain, raw, hornet kernels
 		// legacy signatures cover opts_insn; a raw kernel verifies opts_insn ‖ opts_data.
-		"legacy-v1": {okLoaderOnly, okLoaderOnly, admission(compat.EKEYREJECTED)},
-		"legacy-v2": {okLoaderOnly, okLoaderOnly, admission(compat.EKEYREJECTED)},
+		// Hornet verifies the same opts_insn signature, but finds no Hornet attribute:
+		// PARTIALSIG, which an LSM admitting only OK refuses at its hook.
+		"legacy-v1": {okLoaderOnly, okLoaderOnly, admission(compat.EKEYREJECTED), lsmDenied},
+		"legacy-v2": {okLoaderOnly, okLoaderOnly, admission(compat.EKEYREJECTED), lsmDenied},
 		// a raw signature is over insn ‖ data, which neither a legacy kernel nor a chain kernel
 		// without signature maps (= legacy) checks.
-		"raw": {admission(compat.EKEYREJECTED), admission(compat.EKEYREJECTED), okFull},
+		"raw": {admission(compat.EKEYREJECTED), admission(compat.EKEYREJECTED), okFull, admission(compat.EKEYREJECTED)},
 		// the chain signature covers the 32-byte root only.
-		"chain": {admission(compat.EKEYREJECTED), okFull, admission(compat.EKEYREJECTED)},
+		"chain": {admission(compat.EKEYREJECTED), okFull, admission(compat.EKEYREJECTED), admission(compat.EKEYREJECTED)},
 		// unsigned loads are admitted with nothing verified.
-		"unsigned": {okUnsigned, okUnsigned, okUnsigned},
+		"unsigned": {okUnsigned, okUnsigned, okUnsigned, okUnsigned},
 	}
 	for name, w := range want {
 		vs, err := compare.AsIs(front.Skeleton(t, name), trust)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(vs) != 3 {
-			t.Fatalf("%d kernels, want 3", len(vs))
+		if len(vs) != 4 {
+			t.Fatalf("%d kernels, want 4 (legacy, chain, raw, hornet)", len(vs))
 		}
 		for i, v := range vs {
 			if got := cellOf(v); got != w[i] {
@@ -85,39 +89,43 @@ func TestCompareAsIs(t *testing.T) {
 }
 
 // TestTamperMatrix pins every cell of `bpfsig compare --tamper all` for the fixture program.
-// Columns: legacy-v1, legacy-v2, chain, raw.
+// Columns: legacy-v1, legacy-v2, chain, raw, hornet.
 func TestTamperMatrix(t *testing.T) {
 	EKR, EPERM := compat.EKEYREJECTED, compat.EPERM
-	want := map[string][4]cell{
+	want := map[string][5]cell{
 		// Correctly signed and loaded: legacy LSMs see the loader only (docs/spec.md §4.4, "What an LSM
 		// knows"), chain and raw see everything.
-		"intact": {okLoaderOnly, okLoaderOnly, okFull, okFull},
+		"intact": {okLoaderOnly, okLoaderOnly, okFull, okFull, okFull},
 		// Every scheme signs the instructions: stopped before the LSM hook.
-		"flip-insn": {admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
+		"flip-insn": {admission(EKR), admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
 		// legacy: only the loader's own check catches it, after an LSM admitted the program
 		// (retval -22, docs/spec.md §4.1); chain and raw: the kernel hashes the metadata at load.
-		"flip-data": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), admission(EKR), admission(EKR)},
+		"flip-data": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), admission(EKR), admission(EKR), lsmDenied},
 		// A flipped byte of the RSA signature value: the key is found, the signature is wrong.
-		"flip-sig": {admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
+		"flip-sig": {admission(EKR), admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
 		// Truncated DER does not parse (docs/spec.md §6: EBADMSG).
-		"truncate-sig": {admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG)},
+		"truncate-sig": {admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG), admission(compat.EBADMSG)},
 		// No key in the keyring matches the signer id (docs/spec.md §6: ENOKEY).
-		"unknown-signer": {admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY)},
+		"unknown-signer": {admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY), admission(compat.ENOKEY)},
 		// legacy: libbpf's procedure requests the map hash before the load, and 6.18 refuses to
 		// hash an unfrozen map (docs/spec.md §5.3: EPERM) → the procedure stops at setup; chain: the
 		// kernel cannot hash it → EPERM before the LSM; raw: the map requirement (frozen) fails
 		// EPERM, modelled at the verifier stage.
-		"map-not-frozen": {setup(EPERM), setup(EPERM), admission(EPERM), verifierFail(EPERM, compat.LSMFull)},
+		"map-not-frozen": {setup(EPERM), setup(EPERM), admission(EPERM), verifierFail(EPERM, compat.LSMFull), setup(EPERM)},
 		// v1 does not test map->excl (CVE-2026-80675), v2 does (-22); the chain column's loader
 		// carries a v1 check; raw requires exclusivity (EPERM).
-		"map-not-exclusive": {okLoaderOnly, runFail(compat.LSMLoaderOnly), okFull, verifierFail(EPERM, compat.LSMFull)},
+		"map-not-exclusive": {okLoaderOnly, runFail(compat.LSMLoaderOnly), okFull, verifierFail(EPERM, compat.LSMFull), runFail(compat.LSMFull)},
 		// legacy loaders compare against an all-zero map->sha; the chain kernel hashes the map
 		// itself; raw loaders check nothing.
-		"map-hash-not-computed": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), okFull, okFull},
+		"map-hash-not-computed": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), okFull, okFull, okFull},
 		// Accepted everywhere; v1 and chain (v1 loader) let the host values through unattested.
-		"host-overrides-data": {okLoaderOnly, okLoaderOnly, okFull, okFull},
+		"host-overrides-data": {okLoaderOnly, okLoaderOnly, okFull, okFull, okFull},
 		// Only a raw signature verifies on a raw-bytes kernel.
-		"old-signature-on-raw-kernel": {admission(EKR), admission(EKR), admission(EKR), okFull},
+		// Hornet (last column): tampered metadata no longer matches the signed map hash
+		// (UNEXPECTED), refused at the LSM hook; without the hash request Hornet's own
+		// map_get_hash filled map->sha, so the loader's check passes; a non-exclusive map
+		// fails the loader's v2 check after Hornet said OK.
+		"old-signature-on-raw-kernel": {admission(EKR), admission(EKR), admission(EKR), okFull, admission(EKR)},
 	}
 	rows, err := compare.Tamper(front.Skeleton(t, "unsigned"), testfix.Signer(t), compare.Scenarios, compare.Columns())
 	if err != nil {
@@ -138,9 +146,12 @@ func TestTamperMatrix(t *testing.T) {
 			}
 		}
 		if r.Scenario.Name == "host-overrides-data" {
-			un := []int{len(r.Cells[0].Verdict.Unattested), len(r.Cells[1].Verdict.Unattested), len(r.Cells[2].Verdict.Unattested), len(r.Cells[3].Verdict.Unattested)}
-			if un[0] != 5 || un[1] != 0 || un[2] != 5 || un[3] != 0 {
-				t.Errorf("host-overrides-data unattested counts = %v, want [5 0 5 0] (the 5 override blocks of v1 loaders)", un)
+			var un []int
+			for _, c := range r.Cells {
+				un = append(un, len(c.Verdict.Unattested))
+			}
+			if fmt.Sprint(un) != "[5 0 5 0 0]" {
+				t.Errorf("host-overrides-data unattested counts = %v, want [5 0 5 0 0] (the 5 override blocks of v1 loaders)", un)
 			}
 		}
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 // Where each scheme stops a skeleton whose metadata was altered after signing: legacy only
-// when the loader runs (after an LSM admitted it), chain and raw before the LSM hook.
+// when the loader runs (after an LSM admitted it), chain and raw before the LSM hook, Hornet
+// at the hook itself.
 func ExampleTamper() {
 	sk, _ := bpfsig.Open("../testdata/minimal/unsigned.skel.h")
 	signer, err := bpfsig.LoadSigner("../testdata/keys/test-rsa2048.key.pem", "../testdata/keys/test-rsa2048.crt.pem")
@@ -29,4 +30,5 @@ func ExampleTamper() {
 	// legacy-v2  rejected at run, LSM admitted then failed: true
 	// chain      rejected at admission, LSM admitted then failed: false
 	// raw        rejected at admission, LSM admitted then failed: false
+	// hornet     rejected at lsm, LSM admitted then failed: false
 }

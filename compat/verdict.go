@@ -75,6 +75,9 @@ type Verdict struct {
 	LSMAdmittedThenFailed bool
 	// Reason explains the outcome in one sentence.
 	Reason string
+	// SchemeVerdict is the scheme's own name for its decision where it has one (Hornet's
+	// "LSM_INT_VERDICT_OK"), "" otherwise.
+	SchemeVerdict string
 	// Signer names the certificate a verified signature was made by ("skid:…" or
 	// "issuer:…, serial …"), "" when no signature verified.
 	Signer string
@@ -121,6 +124,7 @@ type VerdictView struct {
 	LSMAdmittedThenFailed bool        `json:"lsm_admitted_then_failed"`
 	Reason                string      `json:"reason"`
 	Signer                string      `json:"signer,omitempty"`
+	SchemeVerdict         string      `json:"scheme_verdict,omitempty"`
 	Stages                []stageJSON `json:"stages"`
 	Unattested            []string    `json:"unattested,omitempty"`
 	Conformance           []string    `json:"conformance,omitempty"`
@@ -136,7 +140,7 @@ func (v *Verdict) View() VerdictView {
 	j := VerdictView{
 		Kernel: v.Kernel, Artifact: v.Artifact, Generation: v.Generation.String(), Signed: v.Signed,
 		OK: v.OK(), Outcome: v.Outcome, Stage: v.Stage, Errno: v.ErrnoName(), Retval: v.Retval,
-		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason, Signer: v.Signer,
+		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason, Signer: v.Signer, SchemeVerdict: v.SchemeVerdict,
 		Unattested: v.Unattested, Conformance: v.Conformance, Findings: v.Findings, Notes: v.Notes, Stages: []stageJSON{},
 	}
 	for _, s := range v.Stages {

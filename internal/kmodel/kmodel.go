@@ -107,6 +107,23 @@ func Admit(v *compat.Verdict, d *skel.Doc, what string, content []byte, trust []
 	return true
 }
 
+// AdmitOnly runs the signature check of admission without recording the LSM stage, for a
+// scheme whose LSM stage decides on more (Hornet). It reports whether the signature verified.
+func AdmitOnly(v *compat.Verdict, d *skel.Doc, what string, content []byte, trust []*x509.Certificate) bool {
+	sig, err := cms.Verify(content, d.Sig(), trust)
+	if err != nil {
+		errno, ok := kerrno.Of(err)
+		if !ok {
+			errno = compat.EBADMSG
+		}
+		Reject(v, compat.StageAdmission, errno, fmt.Sprintf("signature over %s: %v", what, err))
+		return false
+	}
+	v.Signer = sig.SignerString()
+	Pass(v, compat.StageAdmission, fmt.Sprintf("signature over %s verified (signer %s)", what, v.Signer))
+	return true
+}
+
 // AdmitAndBind runs the stages a signed load passes before its loader runs: admission (Admit),
 // the loader-shape check (Malformed), the host overrides (Overrides) and the verifier's
 // exclusive-map binding (BindExclusive). ok is false when it ended v.

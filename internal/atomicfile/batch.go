@@ -99,7 +99,6 @@ func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
 	if err = f.Chmod(perm); err != nil {
 		return wrap("writing", path, err)
 	}
-	startWriteback(f)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed { // Abort ran meanwhile
@@ -162,6 +161,12 @@ const syncWorkers = 32
 // that the renames survive a crash. Commit returns nil only when all three steps succeeded
 // for every file; each error it joins names the user's path or directory, never a
 // temporary. The batch cannot be used afterwards.
+//
+// Step (1) is one fsync per file rather than one syncfs(2) of the file system: syncfs
+// would also write out every other process's dirty data on that file system (a cost
+// without bound), and before Linux 5.8 it did not report writeback errors at all. Issued
+// concurrently, the fsyncs share journal commits on ext4 and XFS, which is where the batch
+// saves: on the 400-file benchmark Commit takes tens of milliseconds.
 func (b *Batch) Commit() error {
 	b.mu.Lock()
 	if b.closed {

@@ -341,3 +341,19 @@ func TestBatchRenameFailure(t *testing.T) {
 	}
 	noTemps(t, dir)
 }
+
+func TestMkdirAll(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a", "b", "c")
+	if err := MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+		t.Fatalf("%s not created: %v", p, err)
+	}
+	if err := MkdirAll(p, 0o755); err != nil {
+		t.Fatalf("existing directory: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "file"), "x")
+	checkErr(t, MkdirAll(filepath.Join(dir, "file", "sub"), 0o755), filepath.Join(dir, "file"), "is a regular file, not a directory")
+}

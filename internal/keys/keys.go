@@ -18,48 +18,23 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-)
 
-// maxFileSize bounds what is read from a key or certificate file.
-const maxFileSize = 4 << 20
+	"github.com/bpfsig/bpfsig/internal/fsio"
+)
 
 // ErrEncryptedKey reports a passphrase-protected private key, which bpfsig does not decrypt.
 var ErrEncryptedKey = errors.New("private key is encrypted (passphrase-protected); decrypt it first, " +
 	"e.g. `openssl pkey -in KEY -out KEY.clear`")
 
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory", path)
-	}
-	if st.Size() > maxFileSize {
-		return nil, fmt.Errorf("%s: file too large (%d bytes) for a key or certificate", path, st.Size())
-	}
-	buf := make([]byte, st.Size())
-	n, err := f.Read(buf)
-	if err != nil && st.Size() > 0 {
-		return nil, fmt.Errorf("%s: read: %w", path, err)
-	}
-	return buf[:n], nil
-}
-
-// LoadSigner reads a private key from path: PEM ("PRIVATE KEY" PKCS#8, "RSA PRIVATE KEY"
+// LoadSigner reads a private key from path, a regular file (or a link to one) of at most
+// [fsio.KeyLimit] bytes — a FIFO, socket, device or directory fails at once, naming it: PEM ("PRIVATE KEY" PKCS#8, "RSA PRIVATE KEY"
 // PKCS#1, "EC PRIVATE KEY" SEC 1; other PEM blocks such as EC PARAMETERS or certificates are
 // skipped) or DER in any of those encodings. Supported keys: RSA (at least 2048 bits) and
 // ECDSA on P-256 or P-384, the ones the kernel verifies for BPF. Encrypted PEM keys
 // ("ENCRYPTED PRIVATE KEY", or Proc-Type: 4,ENCRYPTED) fail with [ErrEncryptedKey].
 func LoadSigner(path string) (crypto.Signer, error) {
-	data, err := readLimited(path)
+	data, err := fsio.ReadFile(path, fsio.KeyLimit)
 	if err != nil {
 		return nil, fmt.Errorf("load key: %w", err)
 	}
@@ -191,10 +166,15 @@ func CheckKeyFileMode(path string) (warning string, err error) {
 	return "", nil
 }
 
-// LoadCertificates reads one or more certificates from path: PEM ("CERTIFICATE" blocks; other
-// blocks are skipped) or a single DER certificate.
+// LoadCertificates reads one or more certificates from path, a regular file (or a link to
+// one) of at most [fsio.CertificateLimit] bytes: PEM ("CERTIFICATE" blocks; other blocks are
+// skipped) or a single DER certificate.
 func LoadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := readLimited(path)
+	return loadCertificates(path, fsio.CertificateLimit)
+}
+
+func loadCertificates(path string, limit int64) ([]*x509.Certificate, error) {
+	data, err := fsio.ReadFile(path, limit)
 	if err != nil {
 		return nil, fmt.Errorf("load certificate: %w", err)
 	}
@@ -257,20 +237,21 @@ var certExtensions = []string{".pem", ".crt", ".der", ".cer", ".x509"}
 // LoadTrust builds the emulated keyring from certificate files and keyring directories.
 //
 // Each file in certFiles must hold at least one certificate (any failure is an error).
-// Each directory in keyringDirs is read non-recursively, in name order; files ending in
-// .pem, .crt, .der, .cer or .x509 (case-insensitive) are loaded, other files and
-// subdirectories are ignored. A file with a certificate extension that does not hold a
-// certificate is an error naming the file: a keyring silently missing a key would turn a
-// trust problem into a confusing ENOKEY later. Duplicate certificates (same DER) are kept
-// once. An empty result is not an error (an empty keyring is a valid thing to emulate).
+// Each directory in keyringDirs is read non-recursively, in name order. Its regular files
+// (and links to regular files) ending in .pem, .crt, .der, .cer or .x509 (case-insensitive)
+// are loaded, each at most [fsio.KeyringEntryLimit] bytes; other regular files (a README)
+// are ignored. Everything else in the directory is an error naming the entry and what it is
+// ("ring/sub: is a directory, not a regular file; a keyring directory is not read
+// recursively"): a subdirectory, FIFO, socket, device or dangling link, whatever its name,
+// since a keyring silently missing a key would turn a trust problem into a confusing ENOKEY
+// later — and a FIFO is never opened, so it cannot hang the run. A file with a certificate
+// extension that does not hold a certificate is an error naming the file, likewise.
+// Duplicate certificates (same DER) are kept once. An empty result is not an error (an
+// empty keyring is a valid thing to emulate).
 func LoadTrust(certFiles, keyringDirs []string) (*Trust, error) {
 	t := &Trust{}
 	seen := map[string]bool{}
-	add := func(path string) error {
-		certs, err := LoadCertificates(path)
-		if err != nil {
-			return err
-		}
+	add := func(path string, certs []*x509.Certificate) {
 		for _, c := range certs {
 			if seen[string(c.Raw)] {
 				continue
@@ -279,40 +260,69 @@ func LoadTrust(certFiles, keyringDirs []string) (*Trust, error) {
 			t.Certs = append(t.Certs, c)
 			t.Sources = append(t.Sources, path)
 		}
-		return nil
 	}
 	for _, f := range certFiles {
-		if err := add(f); err != nil {
+		certs, err := LoadCertificates(f)
+		if err != nil {
 			return nil, fmt.Errorf("trust: %w", err)
 		}
+		add(f, certs)
 	}
 	for _, d := range keyringDirs {
-		entries, err := os.ReadDir(d)
+		names, err := keyringEntries(d)
 		if err != nil {
-			return nil, fmt.Errorf("trust: keyring directory: %w", err)
+			return nil, fmt.Errorf("trust: %w", err)
 		}
-		var names []string
-		for _, e := range entries {
-			if e.IsDir() || !hasCertExtension(e.Name()) {
-				continue
-			}
-			if e.Type()&fs.ModeType != 0 && e.Type()&fs.ModeSymlink == 0 {
-				continue // sockets, devices, ...
-			}
-			names = append(names, e.Name())
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			p := filepath.Join(d, n)
-			if st, err := os.Stat(p); err != nil || st.IsDir() {
-				continue
-			}
-			if err := add(p); err != nil {
+		for _, p := range names {
+			certs, err := loadCertificates(p, fsio.KeyringEntryLimit)
+			if err != nil {
 				return nil, fmt.Errorf("trust: %w", err)
 			}
+			add(p, certs)
 		}
 	}
 	return t, nil
+}
+
+// keyringEntries returns the certificate files of keyring directory d, in name order, or an
+// error naming the first entry that is not a regular file (see LoadTrust).
+func keyringEntries(d string) ([]string, error) {
+	fi, err := os.Stat(d)
+	if err != nil {
+		return nil, fmt.Errorf("keyring directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("keyring directory %s: is a %s, not a directory", d, fsio.Kind(fi.Mode()))
+	}
+	entries, err := os.ReadDir(d) // sorted by name
+	if err != nil {
+		return nil, fmt.Errorf("keyring directory: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		p := filepath.Join(d, e.Name())
+		m := e.Type()
+		if m&fs.ModeSymlink != 0 {
+			st, err := os.Stat(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("keyring directory %s: %s: dangling symbolic link", d, p)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("keyring directory %s: %w", d, err)
+			}
+			m = st.Mode().Type()
+		}
+		switch {
+		case m.IsDir():
+			return nil, fmt.Errorf("keyring directory %s: %w; a keyring directory is not read recursively", d,
+				&fsio.NotRegularError{Path: p, Kind: fsio.Kind(m)})
+		case !m.IsRegular():
+			return nil, fmt.Errorf("keyring directory %s: %w", d, &fsio.NotRegularError{Path: p, Kind: fsio.Kind(m)})
+		case hasCertExtension(e.Name()):
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func hasCertExtension(name string) bool {

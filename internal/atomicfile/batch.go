@@ -1,0 +1,264 @@
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/bpfsig/bpfsig/internal/fsio"
+)
+
+// Batch writes many files atomically and makes them durable together.
+//
+// Stage writes each file's temporary; Commit fsyncs every temporary, renames each over its
+// target, then fsyncs each distinct directory once. Until Commit renames it, no target is
+// touched; a crash at any point leaves every target either as it was or complete with its
+// new contents, and leaves at most locked-then-orphaned temporaries that [Cleanup] removes.
+//
+// Stage may be called from many goroutines at once. Each staged file holds an open
+// descriptor (and its lock) until Commit or Abort, so callers staging many thousands of
+// files should commit in chunks.
+type Batch struct {
+	mu      sync.Mutex
+	staged  []*stagedFile
+	targets map[string]string // resolved target -> path staged for it
+	closed  bool
+}
+
+type stagedFile struct {
+	path   string // as the caller gave it: errors name this
+	target string // the file replaced (path, or where the link at path leads)
+	tmp    string
+	f      *os.File
+}
+
+// NewBatch returns an empty batch.
+func NewBatch() *Batch { return &Batch{targets: map[string]string{}} }
+
+// Len returns the number of files staged.
+func (b *Batch) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.staged)
+}
+
+// Stage writes data, with permissions perm (not subject to the umask), to a new locked
+// temporary next to the file that path names (see [Target]), to replace it at Commit. It
+// fails, naming path and leaving nothing behind, when path is refused by Target, is already
+// staged in this batch (under any spelling that resolves to the same target), or the
+// temporary cannot be written (a full disk: the error wraps ENOSPC). A failed Stage does
+// not affect the files staged before it.
+func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
+	target, err := Target(path)
+	if err != nil {
+		return err
+	}
+	key, err := stageKey(target)
+	if err != nil {
+		return wrap("writing", path, err)
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return fmt.Errorf("writing %s: batch already committed or aborted", path)
+	}
+	if prev, dup := b.targets[key]; dup {
+		b.mu.Unlock()
+		return fmt.Errorf("writing %s: the same file is already staged as %s", path, prev)
+	}
+	b.targets[key] = path
+	b.mu.Unlock()
+	defer func() {
+		if err != nil {
+			b.mu.Lock()
+			delete(b.targets, key)
+			b.mu.Unlock()
+		}
+	}()
+
+	dir, base := filepath.Split(target)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := createLocked(dir, base)
+	if err != nil {
+		return wrap("writing", path, err)
+	}
+	s := &stagedFile{path: path, target: target, tmp: f.Name(), f: f}
+	defer func() {
+		if err != nil {
+			s.discard()
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return wrap("writing", path, err)
+	}
+	if err = f.Chmod(perm); err != nil {
+		return wrap("writing", path, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed { // Abort ran meanwhile
+		return fmt.Errorf("writing %s: batch already committed or aborted", path)
+	}
+	b.staged = append(b.staged, s)
+	return nil
+}
+
+// stageKey names target by its absolute path with the directory's links resolved, so that
+// "d/a", "d/../d/a" and "dirlink/a" are one target.
+func stageKey(target string) (string, error) {
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		return "", err
+	}
+	dir, base := filepath.Split(abs)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		return filepath.Join(real, base), nil
+	}
+	return abs, nil // the directory is missing: creating the temporary will say so
+}
+
+// Abort removes every staged temporary; no target is touched. The batch cannot be used
+// afterwards. Abort after Commit does nothing.
+func (b *Batch) Abort() {
+	b.mu.Lock()
+	staged := b.take()
+	b.mu.Unlock()
+	for _, s := range staged {
+		s.discard()
+	}
+}
+
+// take closes the batch and returns its staged files; b.mu must be held.
+func (b *Batch) take() []*stagedFile {
+	b.closed = true
+	s := b.staged
+	b.staged = nil
+	return s
+}
+
+func (s *stagedFile) discard() {
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
+	}
+	os.Remove(s.tmp)
+}
+
+// syncWorkers bounds the fsyncs Commit runs at once: enough for the file system to gather
+// them into shared journal commits, few enough not to flood the device queue.
+const syncWorkers = 32
+
+// Commit makes every staged file durable and puts it in place: (1) fsync each temporary,
+// concurrently; if any fails, every temporary is removed, no target is touched, and the
+// error names the targets that failed; (2) rename each over its target, in staging order;
+// a target whose rename fails is left as it was and its temporary removed, the others are
+// still renamed (their data is already on disk); (3) fsync each distinct directory once, so
+// that the renames survive a crash. Commit returns nil only when all three steps succeeded
+// for every file; each error it joins names the user's path or directory, never a
+// temporary. The batch cannot be used afterwards.
+//
+// Step (1) is one fsync per file rather than one syncfs(2) of the file system: syncfs
+// would also write out every other process's dirty data on that file system (a cost
+// without bound), and before Linux 5.8 it did not report writeback errors at all. Issued
+// concurrently, the fsyncs share journal commits on ext4 and XFS, which is where the batch
+// saves: on the 400-file benchmark Commit takes tens of milliseconds.
+func (b *Batch) Commit() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return errors.New("atomicfile: batch already committed or aborted")
+	}
+	staged := b.take()
+	b.mu.Unlock()
+
+	// (1) Data and inode of every temporary on disk.
+	errs := make([]error, len(staged))
+	parallel(len(staged), func(i int) {
+		s := staged[i]
+		if err := s.f.Sync(); err != nil {
+			errs[i] = wrap("writing", s.path, err)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		for _, s := range staged {
+			s.discard()
+		}
+		return err
+	}
+
+	// (2) Renames. On Unix the descriptor, and so the lock, is kept until the temporary
+	// has its final name; Windows cannot rename an open file.
+	var failed []error
+	dirs := map[string]bool{}
+	var dirList []string
+	for _, s := range staged {
+		if err := s.rename(); err != nil {
+			failed = append(failed, err)
+			s.discard()
+			continue
+		}
+		d := filepath.Dir(s.target)
+		if !dirs[d] {
+			dirs[d] = true
+			dirList = append(dirList, d)
+		}
+	}
+
+	// (3) One fsync per directory.
+	derrs := make([]error, len(dirList))
+	parallel(len(dirList), func(i int) { derrs[i] = syncDir(dirList[i]) })
+	return errors.Join(append(failed, derrs...)...)
+}
+
+// rename puts the temporary in place, after checking that the target did not become
+// something other than a regular file since it was staged.
+func (s *stagedFile) rename() error {
+	if fi, err := os.Lstat(s.target); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("writing %s: %w; not replacing it", s.path, &fsio.NotRegularError{Path: s.path, Kind: fsio.Kind(fi.Mode())})
+	}
+	if closeBeforeRename {
+		if err := s.f.Close(); err != nil {
+			s.f = nil
+			return wrap("writing", s.path, err)
+		}
+		s.f = nil
+	}
+	if err := os.Rename(s.tmp, s.target); err != nil {
+		return wrap("writing", s.path, err)
+	}
+	if s.f != nil {
+		s.f.Close() // data already synced; closing releases the lock
+		s.f = nil
+	}
+	return nil
+}
+
+// parallel runs f(0..n-1) on at most syncWorkers goroutines.
+func parallel(n int, f func(int)) {
+	if n == 1 {
+		f(0)
+		return
+	}
+	w := min(n, syncWorkers)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package fsio
+
+import "errors"
+
+func mkfifo(p string) error { return errors.New("no FIFOs in the file namespace here") }

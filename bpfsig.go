@@ -24,6 +24,7 @@ import (
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/skel"
 
 	// The built-in strategies register themselves.
@@ -72,8 +73,9 @@ const (
 )
 
 // MaxHeaderSize bounds the light skeleton headers Open reads: a raw-scheme payload may reach
-// about 16 MiB, which a header escapes to about four times that.
-const MaxHeaderSize = 128 << 20
+// about 16 MiB, which a header escapes to about four times that. Key, certificate, keyring
+// entry and policy files are bounded at 1 MiB.
+const MaxHeaderSize = fsio.SkeletonLimit
 
 // Skeleton is one parsed light skeleton. It is immutable: Sign returns a new one. Parsing,
 // loader decoding and detection happen once, when it is opened.

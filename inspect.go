@@ -6,12 +6,14 @@ import (
 	"fmt"
 
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 )
 
 // Report describes one skeleton's content, as `bpfsig inspect --json` prints it. Nothing in it is verified against a
 // trust set; it describes the content.
 type Report struct {
 	File           string     `json:"file"`
+	FileBase64     string     `json:"file_base64,omitempty"` // File's bytes when it is not valid UTF-8
 	Name           string     `json:"name,omitempty"`
 	Scheme         Scheme     `json:"scheme,omitempty"`
 	Generation     string     `json:"generation"`
@@ -61,7 +63,7 @@ type SignerRef struct {
 func (s *Skeleton) Inspect() *Report {
 	d := s.doc
 	r := &Report{
-		File: d.Path(), Name: d.Name(), Scheme: s.det.Scheme, Generation: d.CheckGeneration().String(), Evidence: s.det.Evidence,
+		File: d.Path(), FileBase64: fsio.RawName(d.Path()), Name: d.Name(), Scheme: s.det.Scheme, Generation: d.CheckGeneration().String(), Evidence: s.det.Evidence,
 		InsnBytes: len(d.Insn()), InsnSlots: len(d.Insn()) / 8, DataBytes: len(d.Data()),
 		Maps: d.File().Maps(), Progs: d.File().Progs(), OverrideBlocks: []Override{},
 	}

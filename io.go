@@ -1,8 +1,7 @@
 package bpfsig
 
-import "os"
+import "github.com/bpfsig/bpfsig/internal/fsio"
 
-func readRegular(path string, limit int64) ([]byte, error) {
-	_ = limit
-	return os.ReadFile(path)
-}
+// readRegular reads path, which must be a regular file (or a symbolic link to one) of at most
+// limit bytes; a FIFO, device, socket or directory is refused at once, without blocking.
+func readRegular(path string, limit int64) ([]byte, error) { return fsio.ReadFile(path, limit) }

@@ -218,6 +218,9 @@ type Info struct {
 	// Procedure names the load procedure of the scheme's kernel ("6.18", "chain", "raw"), which
 	// the live kernel path runs; "" when bpfsig cannot run it.
 	Procedure string
+	// LSM names an LSM the scheme's kernel runs to judge it (Hornet's), "" for none: the live
+	// path does not pass off the running kernel's answer as such a kernel's.
+	LSM string
 	// Order places the scheme in listings (lower first; ties alphabetical).
 	Order int
 	// Status is shown by inspect for artifacts of this scheme, e.g. "refused upstream".

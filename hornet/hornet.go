@@ -48,6 +48,7 @@ func (Strategy) Info() compat.Info {
 		Summary:     "Hornet LSM v7 (refused upstream): PKCS#7 over opts_insn with signed attributes listing each map's SHA-256, checked at security_bpf_prog_load",
 		Generations: []compat.Generation{compat.V1, compat.V2},
 		Procedure:   "6.18",
+		LSM:         "hornet",
 		Order:       40,
 		Status:      ihornet.Status,
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/policy"
 )
 
@@ -60,6 +61,9 @@ type Options struct {
 	Force bool
 	// FailFast stops at the first refused or failed file.
 	FailFast bool
+	// Overwrite replaces an existing target even when it is not a skeleton of the same
+	// program (by default such a target is refused).
+	Overwrite bool
 	// Jobs is the number of files processed at once (0: the number of CPUs).
 	Jobs int
 	// Progress, if set, is called after each file with the count done and the total.
@@ -81,8 +85,11 @@ const (
 
 // Result is the report on one file.
 type Result struct {
-	Source        string   `json:"source"`
-	Target        string   `json:"target"`
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// SourceBase64 and TargetBase64 hold the names' bytes when they are not valid UTF-8.
+	SourceBase64  string   `json:"source_base64,omitempty"`
+	TargetBase64  string   `json:"target_base64,omitempty"`
 	Backup        string   `json:"backup,omitempty"`
 	OldScheme     string   `json:"old_scheme,omitempty"`
 	OldGeneration string   `json:"old_generation,omitempty"`
@@ -134,86 +141,95 @@ func IsSkeleton(name string) bool {
 	return strings.HasSuffix(name, ".skel.h") || strings.HasSuffix(name, ".lskel.h")
 }
 
-// Plan walks srcs (files, or directories walked recursively for skeleton headers) and returns
-// the jobs in a stable order, with targets mirrored under opts.Out (or the sources themselves).
-func Plan(srcs []string, opts *Options) ([]Job, error) {
+// ErrUsage is wrapped by errors in the options rather than in the files: an output directory
+// that is a source, a backup suffix that would make backups skeletons, a target that is one of
+// the inputs. The command line exits 2 on them.
+var ErrUsage = errors.New("usage")
+
+func usageErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}
+
+// Plan walks srcs (files, or directories walked recursively for skeleton headers; see
+// fsio.Walk for the rules on symbolic links, duplicates and backups) and returns the jobs in a
+// stable order, with targets mirrored under opts.Out (or the sources themselves), and what
+// the walk left out, as Skipped results.
+//
+// It refuses, as usage errors: --out that is, or resolves to, or lies inside a source
+// directory; a target that is one of the inputs (by any spelling, link or hard link) unless in
+// place; two sources with the same target; a backup suffix ending in .skel.h or .lskel.h.
+func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	if (opts.Out == "") == !opts.InPlace {
-		return nil, errors.New("give exactly one of an output directory and in-place")
+		return nil, nil, usageErr("give exactly one of an output directory and in-place")
 	}
-	var outAbs string
+	suffix := opts.BackupSuffix
+	if suffix == "" {
+		suffix = DefaultBackupSuffix
+	}
+	if IsSkeleton(suffix) || IsSkeleton("x"+suffix) {
+		return nil, nil, usageErr("backup suffix %q would make backups light skeletons that later walks migrate", suffix)
+	}
+	wo := fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: suffix}
 	if opts.Out != "" {
-		var err error
-		if outAbs, err = filepath.Abs(opts.Out); err != nil {
-			return nil, err
+		src, overlap, err := fsio.OutputOverlap(opts.Out, srcs)
+		if err != nil {
+			return nil, nil, err
 		}
+		if overlap {
+			return nil, nil, usageErr("--out %s is, or is inside, the source directory %s: migrated files would land in the tree being read; use --in-place to rewrite the sources (with backups)", opts.Out, src)
+		}
+		wo.Exclude = []string{opts.Out}
+	}
+	w, err := fsio.Walk(srcs, wo)
+	if err != nil {
+		return nil, nil, err
+	}
+	var skipped []*Result
+	for _, sk := range w.Skipped {
+		skipped = append(skipped, &Result{Source: sk.Path, Outcome: Skipped, Reason: "not migrated: " + sk.Reason, RemovedBlocks: []string{}})
+	}
+	inputs := make([]string, len(w.Files))
+	for i, f := range w.Files {
+		inputs[i] = f.Path
 	}
 	var jobs []Job
 	seen := map[string]string{}
-	add := func(src, rel string, mode fs.FileMode) error {
-		tgt := src
+	for _, f := range w.Files {
+		tgt := f.Path
 		if !opts.InPlace {
-			tgt = filepath.Join(opts.Out, rel)
+			tgt = filepath.Join(opts.Out, f.Rel)
+			if in, same, err := fsio.FindSame(tgt, inputs); err != nil {
+				return nil, nil, err
+			} else if same {
+				return nil, nil, usageErr("target %s is the input %s: use --in-place to rewrite sources (with backups)", tgt, in)
+			}
 		}
-		if prev, dup := seen[tgt]; dup {
-			return fmt.Errorf("%s and %s would both be written to %s", prev, src, tgt)
+		key := filepath.Clean(tgt)
+		if r, err := fsio.Resolve(tgt); err == nil {
+			key = r
 		}
-		seen[tgt] = src
-		jobs = append(jobs, Job{Source: src, Target: tgt, Mode: mode})
-		return nil
-	}
-	for _, src := range srcs {
-		st, err := os.Lstat(src)
-		if err != nil {
-			return nil, err
+		if prev, dup := seen[key]; dup {
+			return nil, nil, usageErr("%s and %s would both be written to %s", prev, f.Path, tgt)
 		}
-		if !st.IsDir() {
-			if st.Mode()&fs.ModeSymlink != 0 && opts.InPlace {
-				return nil, fmt.Errorf("%s: a symbolic link cannot be migrated in place", src)
-			}
-			if st, err = os.Stat(src); err != nil {
-				return nil, err
-			}
-			if err := add(src, filepath.Base(src), st.Mode().Perm()); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if outAbs != "" {
-					if abs, _ := filepath.Abs(p); abs == outAbs {
-						return filepath.SkipDir
-					}
-				}
-				return nil
-			}
-			if !IsSkeleton(d.Name()) || !d.Type().IsRegular() {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(src, p)
-			if err != nil {
-				return err
-			}
-			return add(p, rel, info.Mode().Perm())
-		})
-		if err != nil {
-			return nil, err
-		}
+		seen[key] = f.Path
+		jobs = append(jobs, Job{Source: f.Path, Target: tgt, Mode: f.Info.Mode().Perm()})
 	}
 	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].Source < jobs[j].Source })
-	return jobs, nil
+	return jobs, skipped, nil
 }
 
+// batchSize bounds the files a worker stages before it commits them: durability is paid once
+// per batch, and the open temporaries stay few.
+const batchSize = 64
+
 // Run migrates every skeleton under srcs. Cancelling ctx (on SIGINT, say) stops starting new
-// files: those in flight finish, the rest are reported Skipped, and Run returns the partial
-// summary with no error; Interrupted is set.
+// files: those in flight finish and are committed, the rest are reported Skipped, and Run
+// returns the partial summary with no error; Interrupted is set.
+//
+// Writes are batched: each worker stages its results as temporaries, then flushes them
+// together, renames them and syncs each directory once (atomicfile.Batch). A crash leaves
+// every target old or complete; leftover temporaries of a killed run are removed by the next
+// run that writes into the same directory.
 func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if opts.Signer == nil {
 		return nil, errors.New("migration needs a signer")
@@ -224,9 +240,12 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if opts.Trust == nil {
 		opts.Trust = bpfsig.NewTrust(opts.Signer.Cert)
 	}
-	jobs, err := Plan(srcs, &opts)
+	jobs, skipped, err := Plan(srcs, &opts)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.DryRun {
+		cleanLeftovers(jobs)
 	}
 	jobsN := opts.Jobs
 	if jobsN <= 0 {
@@ -240,10 +259,20 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
+	progress := func() {
+		mu.Lock()
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, len(jobs))
+		}
+		mu.Unlock()
+	}
 	for w := 0; w < jobsN; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			wr := &writer{batch: atomicfile.NewBatch()}
+			defer wr.commit()
 			for i := range work {
 				var r *Result
 				if ctx.Err() != nil {
@@ -253,18 +282,16 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 					}
 					r = &Result{Source: jobs[i].Source, Target: jobs[i].Target, Outcome: Skipped, Reason: why, RemovedBlocks: []string{}}
 				} else {
-					r = One(jobs[i], &opts)
+					r = one(jobs[i], &opts, wr)
 				}
 				results[i] = r
+				if wr.batch.Len() >= batchSize {
+					wr.commit()
+				}
 				if opts.FailFast && (r.Outcome == Refused || r.Outcome == Failed) {
 					cancel()
 				}
-				mu.Lock()
-				done++
-				if opts.Progress != nil {
-					opts.Progress(done, len(jobs))
-				}
-				mu.Unlock()
+				progress()
 			}
 		}()
 	}
@@ -273,8 +300,9 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	}
 	close(work)
 	wg.Wait()
-	s := &Summary{Files: results, Interrupted: parent.Err() != nil}
-	for _, r := range results {
+	s := &Summary{Files: append(results, skipped...), Interrupted: parent.Err() != nil}
+	for _, r := range s.Files {
+		r.SourceBase64, r.TargetBase64 = fsio.RawName(r.Source), fsio.RawName(r.Target)
 		switch r.Outcome {
 		case Migrated:
 			s.Migrated++
@@ -291,10 +319,60 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	return s, nil
 }
 
-// One migrates a single file, in one pass: parse once; verify the old signature first (a
+// cleanLeftovers removes the temporaries a killed run left in the target directories (never
+// one a concurrent run holds locked).
+func cleanLeftovers(jobs []Job) {
+	dirs := map[string]bool{}
+	for _, j := range jobs {
+		dirs[filepath.Dir(j.Target)] = true
+	}
+	for d := range dirs {
+		atomicfile.Cleanup(d) // a directory that does not exist yet has nothing to clean
+	}
+}
+
+// writer stages one worker's files and commits them in batches; a result becomes Migrated
+// only once its file is committed.
+type writer struct {
+	batch   *atomicfile.Batch
+	pending []*Result
+}
+
+func (w *writer) stage(r *Result, path string, data []byte, mode fs.FileMode) error {
+	if err := w.batch.Stage(path, data, mode); err != nil {
+		return err
+	}
+	w.pending = append(w.pending, r)
+	return nil
+}
+
+func (w *writer) commit() {
+	if w.batch.Len() == 0 {
+		w.pending = nil
+		return
+	}
+	err := w.batch.Commit()
+	for _, r := range w.pending {
+		if err != nil && r.Outcome == Migrated {
+			r.Outcome, r.Reason, r.Warnings = Failed, err.Error(), nil
+		}
+	}
+	w.pending = nil
+	w.batch = atomicfile.NewBatch()
+}
+
+// One migrates a single file and writes it at once; see Run for the rules.
+func One(j Job, opts *Options) *Result {
+	w := &writer{batch: atomicfile.NewBatch()}
+	r := one(j, opts, w)
+	w.commit()
+	return r
+}
+
+// one migrates a single file, in one pass: parse once; verify the old signature first (a
 // refused file is never signed); resolve the target; convert; compare with an existing target
 // (an up-to-date file is never signed); sign only when a file will be written.
-func One(j Job, opts *Options) *Result {
+func one(j Job, opts *Options, w *writer) *Result {
 	r := &Result{Source: j.Source, Target: j.Target, RemovedBlocks: []string{}, DryRun: opts.DryRun}
 	fail := func(o Outcome, format string, args ...any) *Result {
 		r.Outcome, r.Reason = o, fmt.Sprintf(format, args...)
@@ -353,7 +431,7 @@ func One(j Job, opts *Options) *Result {
 
 	// A target that already holds the result is left alone: this is what makes re-running safe
 	// (and, in place, what recognises a file migrated by an earlier run).
-	if cur, err := os.ReadFile(j.Target); err == nil {
+	if cur, err := fsio.ReadFile(j.Target, fsio.SkeletonLimit); err == nil {
 		if upToDate(cur, j.Target, p, opts) {
 			r.Outcome = UpToDate
 			if j.Target != j.Source {
@@ -364,9 +442,9 @@ func One(j Job, opts *Options) *Result {
 			r.Warnings = nil
 			return r
 		}
-		if j.Target != j.Source {
-			if _, err := bpfsig.Parse(j.Target, cur); err != nil {
-				return fail(Failed, "target %s exists and is not a light skeleton; not overwriting it", j.Target)
+		if j.Target != j.Source && !opts.Overwrite {
+			if why := notOurs(cur, j.Target, sk); why != "" {
+				return fail(Refused, "target %s %s; not replacing it (--overwrite replaces it)", j.Target, why)
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -389,14 +467,37 @@ func One(j Job, opts *Options) *Result {
 			return fail(Failed, "%v", err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(j.Target), 0o755); err != nil {
-		return fail(Failed, "%v", err)
-	}
-	if err := atomicfile.WriteFile(j.Target, out.Bytes(), j.Mode); err != nil {
+	if err := atomicfile.MkdirAll(filepath.Dir(j.Target), 0o755); err != nil {
 		return fail(Failed, "%v", err)
 	}
 	r.Outcome = Migrated
+	if err := w.stage(r, j.Target, out.Bytes(), j.Mode); err != nil {
+		return fail(Failed, "%v", err)
+	}
 	return r
+}
+
+// notOurs says why an existing target is not ours to replace ("" when it is): it must be a
+// light skeleton of the same program as the source — the same object name, and the same
+// loader and metadata once signatures and check and override blocks are set aside — that
+// this migration would produce or supersede.
+func notOurs(cur []byte, path string, src *bpfsig.Skeleton) string {
+	old, err := bpfsig.Parse(path, cur)
+	if err != nil {
+		return "exists and is not a light skeleton"
+	}
+	if old.Name() != src.Name() {
+		return fmt.Sprintf("holds a different program (object %q, the source's is %q)", old.Name(), src.Name())
+	}
+	a, errA := bpfsig.Prepare(old, compat.Target{Scheme: compat.Raw})
+	b, errB := bpfsig.Prepare(src, compat.Target{Scheme: compat.Raw})
+	if errA != nil || errB != nil {
+		return "holds a skeleton whose loader bpfsig cannot compare with the source's"
+	}
+	if !bytes.Equal(a.Insn(), b.Insn()) || !bytes.Equal(a.Data(), b.Data()) {
+		return fmt.Sprintf("holds a different build of %s (its loader or metadata differs from the source's)", src.Name())
+	}
+	return ""
 }
 
 // upToDate reports whether the existing target cur already is the migration's result: a
@@ -420,7 +521,7 @@ func upToDate(cur []byte, path string, p *bpfsig.Prepared, opts *Options) bool {
 
 // backup writes the original next to the source, refusing to replace a different backup.
 func backup(path string, orig []byte, mode fs.FileMode) error {
-	if cur, err := os.ReadFile(path); err == nil {
+	if cur, err := fsio.ReadFile(path, fsio.SkeletonLimit); err == nil {
 		if bytes.Equal(cur, orig) {
 			return nil
 		}

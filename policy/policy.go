@@ -6,7 +6,6 @@ package policy
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 )
 
 // Policy chooses a Target per program. Its file format (YAML):
@@ -51,7 +51,7 @@ type Rule struct {
 
 // LoadPolicy reads a policy file.
 func LoadPolicy(file string) (*Policy, error) {
-	src, err := os.ReadFile(file)
+	src, err := fsio.ReadFile(file, fsio.PolicyLimit)
 	if err != nil {
 		return nil, err
 	}

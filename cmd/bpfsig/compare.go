@@ -184,20 +184,38 @@ func printAsIs(w io.Writer, a *bpfsig.Skeleton, vs []*compat.Verdict, live *live
 func printTamper(w io.Writer, a *bpfsig.Skeleton, rows []compare.Row, live []liveCell) {
 	fprintf(w, "%s\nsigned under each scheme, tampered, judged by that scheme's kernel\n\n", a.Path())
 	ncol := 0
-	fprintf(w, "%-28s", "scenario")
-	if len(rows) > 0 {
-		ncol = len(rows[0].Cells)
-		for _, cell := range rows[0].Cells {
-			fprintf(w, "%-18s", cell.Column.Name)
+	// Column widths from the content: the longest scenario name, the longest cell.
+	sw, cw := len("scenario"), 0
+	for _, r := range rows {
+		sw = max(sw, len(r.Scenario.Name))
+		for _, cell := range r.Cells {
+			cw = max(cw, len(cellText(cell)), len(cell.Column.Name))
 		}
 	}
-	fprintf(w, "\n%s\n", strings.Repeat("-", 28+18*ncol))
-	for _, r := range rows {
-		fprintf(w, "%-28s", r.Scenario.Name)
-		for _, cell := range r.Cells {
-			fprintf(w, "%-18s", cellText(cell))
+	sw, cw = sw+1, cw+1
+	line := func(first string, cells []string) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%-*s", sw, first)
+		for _, c := range cells {
+			fmt.Fprintf(&b, "%-*s", cw, c)
 		}
-		fprintf(w, "\n")
+		fprintf(w, "%s\n", strings.TrimRight(b.String(), " "))
+	}
+	if len(rows) > 0 {
+		ncol = len(rows[0].Cells)
+		var names []string
+		for _, cell := range rows[0].Cells {
+			names = append(names, cell.Column.Name)
+		}
+		line("scenario", names)
+	}
+	fprintf(w, "%s\n", strings.Repeat("-", sw+cw*ncol-1))
+	for _, r := range rows {
+		var cells []string
+		for _, cell := range r.Cells {
+			cells = append(cells, cellText(cell))
+		}
+		line(r.Scenario.Name, cells)
 	}
 	fprintf(w, "\nok K: accepted; K is what the LSM knew (unsigned, loader-only, full)\n")
 	fprintf(w, "+U: values the host set reach the kernel outside the signature\n")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
@@ -22,7 +23,7 @@ func inspectCommand() *cli.Command {
 			if c.NArg() == 0 {
 				return usage("inspect: no FILE given")
 			}
-			paths, err := expandArgs(c.Args().Slice())
+			paths, err := expandArgs(c, c.Args().Slice())
 			if err != nil {
 				return failed("%v", err)
 			}
@@ -31,7 +32,7 @@ func inspectCommand() *cli.Command {
 			parallel(len(paths), c.Int("jobs"), func(i int) {
 				sk, err := bpfsig.Open(paths[i])
 				if err != nil {
-					reports[i] = &bpfsig.Report{File: paths[i], Error: err.Error(), OverrideBlocks: []bpfsig.Override{}}
+					reports[i] = &bpfsig.Report{File: paths[i], FileBase64: fsio.RawName(paths[i]), Error: err.Error(), OverrideBlocks: []bpfsig.Override{}, Findings: []compat.Finding{}}
 					return
 				}
 				sks[i], reports[i] = sk, sk.Inspect()
@@ -73,7 +74,7 @@ func inspectCommand() *cli.Command {
 }
 
 func printReport(w io.Writer, r *bpfsig.Report) {
-	fprintf(w, "%s\n", r.File)
+	fprintf(w, "%s\n", quoteName(r.File))
 	fprintf(w, "  name:           %s\n", r.Name)
 	fprintf(w, "  scheme:         %s", r.Scheme)
 	if r.Generation != "" {

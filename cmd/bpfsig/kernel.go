@@ -199,7 +199,7 @@ const logLines = 12
 
 func printLoad(w io.Writer, o *loadJSON, verbose bool) {
 	label := string(o.Mode) + " load"
-	fprintf(w, "%s: %s skeleton, %s", o.File, o.Scheme, label)
+	fprintf(w, "%s: %s skeleton, %s", quoteName(o.File), o.Scheme, label)
 	if o.Mode == live.Signed {
 		fprintf(w, ", keyring_id %d", o.Keyring)
 	}

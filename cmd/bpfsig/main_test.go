@@ -198,7 +198,8 @@ func TestSignUsageErrors(t *testing.T) {
 		{"sign", "--key", key, "--cert", cert, fx("unsigned")},                                                     // neither -o nor --in-place
 		{"sign", "--key", key, "--cert", cert, "-o", "x", "--in-place", fx("unsigned")},                            // both
 		{"sign", "--scheme", "raw", "--generation", "v2", "--key", key, "--cert", cert, "-o", "x", fx("unsigned")}, // generation for raw
-		{"sign", "--scheme", "hornet", "--key", key, "--cert", cert, "-o", "x", fx("unsigned")},
+		{"sign", "--scheme", "nosuch", "--key", key, "--cert", cert, "-o", "x", fx("unsigned")},
+		{"sign", "--generation", "v1", "--key", key, "--cert", cert, "-o", "x", fx("unsigned")}, // generation without scheme
 		{"sign", "--bogus-flag", fx("unsigned")},
 	} {
 		if code, _, _ := runCLI(t, args...); code != 2 {
@@ -225,7 +226,7 @@ func TestCompareTamperJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Scenarios) != 11 || len(m.Scenarios[0].Results) != 4 {
+	if len(m.Scenarios) != 11 || len(m.Scenarios[0].Results) != 5 {
 		t.Fatalf("%d scenarios", len(m.Scenarios))
 	}
 	fd := m.Scenarios[2]
@@ -234,13 +235,14 @@ func TestCompareTamperJSON(t *testing.T) {
 	}
 }
 
-func TestCompareTextFitsIn100Columns(t *testing.T) {
+// The tamper matrix, five signings wide, fits a 120-column terminal.
+func TestCompareTextFitsIn120Columns(t *testing.T) {
 	code, out, _ := runCLI(t, "compare", "--tamper", "all", "--key", key, "--cert", cert, fx("legacy-v1"))
 	if code != 0 {
 		t.Fatal(code)
 	}
 	for _, l := range strings.Split(out, "\n") {
-		if n := len([]rune(strings.TrimRight(l, " "))); n > 100 {
+		if n := len([]rune(strings.TrimRight(l, " "))); n > 120 {
 			t.Errorf("line of %d columns: %q", n, l)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,7 @@ func migrateCommand() *cli.Command {
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report per file to `FILE`"},
 			&cli.BoolFlag{Name: "force", Usage: "re-sign even skeletons whose old signature does not verify (loudly)"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first refused or failed file"},
+			&cli.BoolFlag{Name: "overwrite", Usage: "replace an existing target even if it is not a skeleton of the same program"},
 			jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -61,7 +63,7 @@ func migrateCommand() *cli.Command {
 				Out: c.String("out"), InPlace: c.Bool("in-place"), BackupSuffix: c.String("backup-suffix"),
 				NoBackup: c.IsSet("backup-suffix") && c.String("backup-suffix") == "",
 				Signer:   s, KeepHostOverrides: c.Bool("keep-host-overrides"), DryRun: c.Bool("dry-run"),
-				Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Jobs: c.Int("jobs"),
+				Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Jobs: c.Int("jobs"), Overwrite: c.Bool("overwrite"),
 			}
 			if len(c.StringSlice("trust")) > 0 || len(c.StringSlice("trust-keyring")) > 0 {
 				if opts.Trust, err = loadTrust(c, "trust", "trust-keyring"); err != nil {
@@ -84,6 +86,9 @@ func migrateCommand() *cli.Command {
 			opts.Progress = bar.update
 			sum, err := migrate.Run(ctx, c.Args().Slice(), opts)
 			bar.finish()
+			if errors.Is(err, migrate.ErrUsage) {
+				return usage("migrate: %v", strings.TrimPrefix(err.Error(), "usage: "))
+			}
 			if err != nil {
 				return failed("%v", err)
 			}
@@ -160,14 +165,14 @@ func printMigrate(w io.Writer, s *migrate.Summary) {
 			if r.DryRun {
 				verb = "would migrate"
 			}
-			fprintf(w, "%s: %s %s%s → %s%s (%s)\n", r.Source, verb, r.OldScheme, gen(r.OldGeneration), r.NewScheme, gen(r.NewGeneration), r.Target)
+			fprintf(w, "%s: %s %s%s → %s%s (%s)\n", quoteName(r.Source), verb, r.OldScheme, gen(r.OldGeneration), r.NewScheme, gen(r.NewGeneration), quoteName(r.Target))
 			if len(r.RemovedBlocks) > 0 {
 				fprintf(w, "  removed: %s\n", strings.Join(r.RemovedBlocks, "; "))
 			}
 		case migrate.UpToDate:
-			fprintf(w, "%s: up to date (%s)\n", r.Source, r.Reason)
+			fprintf(w, "%s: up to date (%s)\n", quoteName(r.Source), r.Reason)
 		default:
-			fprintf(w, "%s: %s: %s\n", r.Source, strings.ToUpper(string(r.Outcome)), r.Reason)
+			fprintf(w, "%s: %s: %s\n", quoteName(r.Source), strings.ToUpper(string(r.Outcome)), r.Reason)
 		}
 		for _, wn := range r.Warnings {
 			fprintf(w, "  warning: %s\n", wn)

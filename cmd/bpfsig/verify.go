@@ -8,11 +8,13 @@ import (
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 )
 
 // verifyResult is one file's line of `bpfsig verify`.
 type verifyResult struct {
 	File    string          `json:"file"`
+	FileB64 string          `json:"file_base64,omitempty"` // set when File is not valid UTF-8
 	Scheme  compat.Scheme   `json:"scheme"`
 	Why     []string        `json:"scheme_evidence,omitempty"`
 	OK      bool            `json:"ok"`
@@ -49,7 +51,7 @@ func verifyCommand() *cli.Command {
 					return usage("--scheme: %v", err)
 				}
 			}
-			paths, err := expandArgs(c.Args().Slice())
+			paths, err := expandArgs(c, c.Args().Slice())
 			if err != nil {
 				return failed("%v", err)
 			}
@@ -86,7 +88,7 @@ func verifyCommand() *cli.Command {
 
 // verifyOne verifies one file under the wanted scheme ("": the detected one).
 func verifyOne(path string, want bpfsig.Scheme, trust *bpfsig.Trust) (*verifyResult, *bpfsig.Skeleton) {
-	r := &verifyResult{File: path}
+	r := &verifyResult{File: path, FileB64: fsio.RawName(path)}
 	sk, err := bpfsig.Open(path)
 	if err != nil {
 		r.Error, r.Reason = err.Error(), err.Error()
@@ -114,17 +116,17 @@ func verifyOne(path string, want bpfsig.Scheme, trust *bpfsig.Trust) (*verifyRes
 func printVerify(w io.Writer, r *verifyResult) {
 	switch {
 	case r.OK:
-		fprintf(w, "%s: OK (%s", r.File, r.Scheme)
+		fprintf(w, "%s: OK (%s", quoteName(r.File), r.Scheme)
 		if v := r.Verdict; v != nil && v.Generation != compat.NoGeneration {
 			fprintf(w, " %s", v.Generation)
 		}
 		fprintf(w, "; LSM sees %s)\n", r.Verdict.LSM)
 	case r.Stage == compat.StageRun && r.Retval != nil:
-		fprintf(w, "%s: REJECTED at run: loader retval %d: %s\n", r.File, *r.Retval, r.Reason)
+		fprintf(w, "%s: REJECTED at run: loader retval %d: %s\n", quoteName(r.File), *r.Retval, r.Reason)
 	case r.Stage != "":
-		fprintf(w, "%s: REJECTED at %s: %s: %s\n", r.File, r.Stage, r.Errno, r.Reason)
+		fprintf(w, "%s: REJECTED at %s: %s: %s\n", quoteName(r.File), r.Stage, r.Errno, r.Reason)
 	default:
-		fprintf(w, "%s: FAILED: %s\n", r.File, r.Reason)
+		fprintf(w, "%s: FAILED: %s\n", quoteName(r.File), r.Reason)
 	}
 	if len(r.Why) > 0 {
 		fprintf(w, "  scheme %s: %s\n", r.Scheme, strings.Join(r.Why, "; "))

@@ -1,12 +1,14 @@
 package fsio
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // SameFile reports whether a and b name the same existing file — the same device and inode
@@ -147,4 +149,13 @@ func Resolve(p string) (string, error) {
 		return filepath.Join(real, rest), nil
 	}
 	return filepath.Clean(p), nil
+}
+
+// RawName is the base64 of a file name that is not valid UTF-8, "" for one that is. JSON
+// strings cannot carry such bytes, so a *_base64 field beside the name keeps them exactly.
+func RawName(p string) string {
+	if utf8.ValidString(p) {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(p))
 }

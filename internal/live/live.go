@@ -188,6 +188,10 @@ func Decide(k *Kernel, scenario, column string, c compare.Case, model *compat.Ve
 		return Decision{Scenario: scenario, Column: column, Why: "does not apply: " + c.NotApplicable}, nil
 	}
 	proc := ProcedureName(c.Kernel)
+	if st, err := compat.Lookup(c.Kernel); err == nil && st.Info().LSM != "" {
+		return Decision{Scenario: scenario, Column: column, Model: modelString(model),
+			Why: fmt.Sprintf("the %s scheme is judged by the %s LSM, which the running kernel does not run", c.Kernel, st.Info().LSM)}, nil
+	}
 	d := Decision{Scenario: scenario, Column: column, Model: modelString(model)}
 	switch {
 	case !k.Usable:

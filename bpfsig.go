@@ -83,6 +83,7 @@ type Skeleton struct {
 	doc    *skel.Doc
 	det    compat.Detection
 	detErr error
+	cmsCache
 }
 
 // Open reads and parses the light skeleton header at path. path must name a regular file (or

@@ -60,3 +60,15 @@ func Judge(sk *Skeleton, kernel Scheme, trust *Trust, cond Conditions) (*Verdict
 func rejected(sk *Skeleton, kernel Scheme, reason string) *Verdict {
 	return &Verdict{Kernel: kernel, Artifact: sk.det.Scheme, Generation: sk.Generation(), Signed: sk.Signed(), Outcome: compat.Rejected, Reason: reason}
 }
+
+// VerifyOnKernel is Verify on a kernel profile: sk, loaded by an application running proc, as
+// a kernel of profile treats it (see OnKernel), with the conformance check of sk's scheme.
+// v.OK() holds only for a signed skeleton the profile loads.
+func VerifyOnKernel(sk *Skeleton, profile string, proc Procedure, trust *Trust) (*Verdict, error) {
+	if det, err := sk.Detection(); err != nil {
+		return rejected(sk, "", err.Error()), err
+	} else if det.Scheme == Unsigned {
+		return rejected(sk, det.Scheme, sk.Path()+": not signed"), nil
+	}
+	return OnKernel(sk, profile, proc, trust, Conditions{})
+}

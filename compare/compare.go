@@ -263,3 +263,37 @@ func otherCert() (*x509.Certificate, error) {
 	}
 	return x509.ParseCertificate(der)
 }
+
+// KernelCell is one cell of the application × kernel matrix: sk loaded by an application
+// running Procedure on a kernel of Profile.
+type KernelCell struct {
+	Procedure bpfsig.Procedure `json:"procedure"`
+	Profile   string           `json:"profile"`
+	Verdict   *compat.Verdict  `json:"verdict"`
+}
+
+// Loads reports whether the cell loads: accepted by every stage.
+func (c KernelCell) Loads() bool { return c.Verdict.Outcome == compat.Accepted }
+
+// Kernels judges sk, as it is, under every application procedure in procs and every kernel
+// profile in profiles (nil: all of them): which build of the application loads it on which
+// kernel.
+func Kernels(sk *bpfsig.Skeleton, trust *bpfsig.Trust, profiles []string, procs []bpfsig.Procedure) ([]KernelCell, error) {
+	if profiles == nil {
+		profiles = bpfsig.KernelProfiles()
+	}
+	if procs == nil {
+		procs = bpfsig.Procedures()
+	}
+	var out []KernelCell
+	for _, proc := range procs {
+		for _, p := range profiles {
+			v, err := bpfsig.OnKernel(sk, p, proc, trust, compat.Conditions{})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, KernelCell{Procedure: proc, Profile: p, Verdict: v})
+		}
+	}
+	return out, nil
+}

@@ -215,8 +215,10 @@ type Info struct {
 	// Compare lists the generations a comparison signs as columns of their own (legacy: v1 and
 	// v2, which verdicts tell apart); empty means one column at the default.
 	Compare []Generation
-	// Procedure names the load procedure of the scheme's kernel ("6.18", "chain", "raw"), which
-	// the live kernel path runs; "" when bpfsig cannot run it.
+	// Procedure names the application's load procedure for the scheme's skeletons ("6.18":
+	// libbpf's bpf_load_and_run as of 6.18; "mainline": libbpf with load-time verification;
+	// "chain": the posted series), which the live kernel path runs and the kernel profiles
+	// evaluate; "" when bpfsig has none.
 	Procedure string
 	// LSM names an LSM the scheme's kernel runs to judge it (Hornet's), "" for none: the live
 	// path does not pass off the running kernel's answer as such a kernel's.

@@ -75,6 +75,15 @@ type Verdict struct {
 	LSMAdmittedThenFailed bool
 	// Reason explains the outcome in one sentence.
 	Reason string
+	// Profile and Procedure name the kernel profile and the application load procedure of a
+	// verdict reached through a kernel profile (bpfsig.OnKernel); empty for a scheme's model.
+	Profile, Procedure string
+	// Rule, Source and Subtest name the profile row that decided, the kernel source it
+	// follows and the selftest that pins it.
+	Rule, Source, Subtest string
+	// Record is what the kernel records for the LSM (BPF_SIG_UNSIGNED/VERIFIED, keyring type
+	// and serial), nil when the profile records nothing or the hook was not reached.
+	Record *SigRecord
 	// SchemeVerdict is the scheme's own name for its decision where it has one (Hornet's
 	// "LSM_INT_VERDICT_OK"), "" otherwise.
 	SchemeVerdict string
@@ -125,6 +134,12 @@ type VerdictView struct {
 	Reason                string      `json:"reason"`
 	Signer                string      `json:"signer,omitempty"`
 	SchemeVerdict         string      `json:"scheme_verdict,omitempty"`
+	Profile               string      `json:"profile,omitempty"`
+	Procedure             string      `json:"procedure,omitempty"`
+	Rule                  string      `json:"rule,omitempty"`
+	Source                string      `json:"source,omitempty"`
+	Subtest               string      `json:"subtest,omitempty"`
+	Record                *SigRecord  `json:"record,omitempty"`
 	Stages                []stageJSON `json:"stages"`
 	Unattested            []string    `json:"unattested,omitempty"`
 	Conformance           []string    `json:"conformance,omitempty"`
@@ -141,6 +156,7 @@ func (v *Verdict) View() VerdictView {
 		Kernel: v.Kernel, Artifact: v.Artifact, Generation: v.Generation.String(), Signed: v.Signed,
 		OK: v.OK(), Outcome: v.Outcome, Stage: v.Stage, Errno: v.ErrnoName(), Retval: v.Retval,
 		LSM: lsmString(v.LSM), LSMAdmittedThenFailed: v.LSMAdmittedThenFailed, Reason: v.Reason, Signer: v.Signer, SchemeVerdict: v.SchemeVerdict,
+		Profile: v.Profile, Procedure: v.Procedure, Rule: v.Rule, Source: v.Source, Subtest: v.Subtest, Record: v.Record,
 		Unattested: v.Unattested, Conformance: v.Conformance, Findings: v.Findings, Notes: v.Notes, Stages: []stageJSON{},
 	}
 	for _, s := range v.Stages {
@@ -196,4 +212,13 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 		plain
 		Errno string `json:"errno,omitempty"`
 	}{plain(f), f.Errno.Name()})
+}
+
+// SigRecord is what a kernel with load-time verification records for the LSM hook:
+// BPF_SIG_UNSIGNED or BPF_SIG_VERIFIED, the keyring type (NONE, BUILTIN, SECONDARY, PLATFORM,
+// USER) and, for a user keyring, its serial.
+type SigRecord struct {
+	Verdict       string `json:"sig_verdict"`
+	KeyringType   string `json:"keyring_type"`
+	KeyringSerial int32  `json:"keyring_serial"`
 }

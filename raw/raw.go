@@ -49,7 +49,7 @@ func (Strategy) Info() compat.Info {
 	return compat.Info{
 		Scheme:    compat.Raw,
 		Summary:   "2026 upstream: one signature over opts_insn ‖ opts_data, verified at load time; the loader checks nothing",
-		Procedure: "raw",
+		Procedure: "mainline",
 		Order:     30,
 	}
 }

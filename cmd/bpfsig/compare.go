@@ -22,6 +22,7 @@ func compareCommand() *cli.Command {
 			&cli.StringFlag{Name: "tamper", Usage: "`all` or a comma-separated list of scenarios: sign under every scheme, tamper, judge"},
 			keyFlag, &cli.StringFlag{Name: "sign-cert", Usage: "with --tamper: the signer's certificate (defaults to --cert)"}, signerID, p11Module,
 			&cli.BoolFlag{Name: "live", Usage: "add the running kernel's verdict where it can decide (needs root)"},
+			&cli.StringFlag{Name: "kernel", Usage: "kernel profiles for the application × kernel matrix, comma-separated (default: all of " + strings.Join(bpfsig.KernelProfiles(), ", ") + ")"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -42,14 +43,23 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return failed("%v", err)
 			}
+			profiles, err := kernelFlag(c)
+			if err != nil {
+				return err
+			}
+			km, err := compare.Kernels(a, trust, profiles, nil)
+			if err != nil {
+				return failed("%v", err)
+			}
 			var live *liveColumn
 			if c.Bool("live") {
 				live = liveAsIs(a)
 			}
 			if c.Bool("json") {
-				return writeJSON(c.App.Writer, map[string]any{"file": a.Path(), "artifact_scheme": a.Scheme(), "kernels": vs, "live": live})
+				return writeJSON(c.App.Writer, map[string]any{"file": a.Path(), "artifact_scheme": a.Scheme(), "kernels": vs, "applications": km, "live": live})
 			}
 			printAsIs(c.App.Writer, a, vs, live)
+			printKernelMatrix(c.App.Writer, a, km)
 			return nil
 		},
 	}
@@ -301,4 +311,77 @@ func tamperJSON(rows []compare.Row, live []liveCell) map[string]any {
 		out = append(out, s)
 	}
 	return map[string]any{"scenarios": out}
+}
+
+// kernelFlag parses --kernel P,... (nil: every profile).
+func kernelFlag(c *cli.Context) ([]string, error) {
+	spec := c.String("kernel")
+	if spec == "" {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	for _, p := range bpfsig.KernelProfiles() {
+		known[p] = true
+	}
+	var out []string
+	for _, p := range strings.Split(spec, ",") {
+		p = strings.TrimSpace(p)
+		if !known[p] {
+			return nil, usage("--kernel: unknown kernel profile %q (known: %s)", p, strings.Join(bpfsig.KernelProfiles(), ", "))
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// printKernelMatrix prints which application build loads the skeleton on which kernel.
+func printKernelMatrix(w io.Writer, a *bpfsig.Skeleton, km []compare.KernelCell) {
+	if len(km) == 0 {
+		return
+	}
+	fprintf(w, "\nwhich application build loads %s on which kernel (rows: the libbpf load procedure the application was built with; columns: kernel profiles)\n\n", quoteName(a.Path()))
+	var profiles []string
+	seen := map[string]bool{}
+	for _, c := range km {
+		if !seen[c.Profile] {
+			seen[c.Profile] = true
+			profiles = append(profiles, c.Profile)
+		}
+	}
+	cell := func(v *compat.Verdict) string {
+		if v.Outcome == compat.Accepted {
+			return "loads (" + string(v.LSM) + ")"
+		}
+		s := string(v.Stage) + " " + v.ErrnoName()
+		if v.Retval != nil {
+			s = fmt.Sprintf("run %d", *v.Retval)
+		}
+		if v.LSMAdmittedThenFailed {
+			s += " LSM!"
+		}
+		return s
+	}
+	cw := 0
+	for _, c := range km {
+		cw = max(cw, len(cell(c.Verdict))+2, len(c.Profile)+2)
+	}
+	fprintf(w, "%-18s", "application")
+	for _, p := range profiles {
+		fprintf(w, "%-*s", cw, p)
+	}
+	fprintf(w, "\n")
+	var why []string
+	for i := 0; i < len(km); i += len(profiles) {
+		fprintf(w, "%-18s", "libbpf "+string(km[i].Procedure))
+		for _, c := range km[i : i+len(profiles)] {
+			fprintf(w, "%-*s", cw, cell(c.Verdict))
+			if !c.Loads() {
+				why = append(why, fmt.Sprintf("libbpf %s on %s: %s (%s)", c.Procedure, c.Profile, c.Verdict.Reason, c.Verdict.Rule))
+			}
+		}
+		fprintf(w, "\n")
+	}
+	for _, y := range why {
+		fprintf(w, "  %s\n", y)
+	}
 }

@@ -36,6 +36,8 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "scheme", Value: "auto", Usage: "auto, or a scheme the content must have"},
 			certFlag, keyringFlag, jsonFlag, jobsFlag,
 			&cli.StringFlag{Name: "oracle", Usage: "ask a real kernel: vm (a throwaway VM judges the signature)"},
+			&cli.StringFlag{Name: "kernel", Usage: "judge on a kernel profile (" + strings.Join(bpfsig.KernelProfiles(), ", ") + ") instead of the scheme's own kernel model"},
+			&cli.StringFlag{Name: "procedure", Usage: "with --kernel: the application's libbpf load procedure, 6.18|mainline|chain (default: the one built for the skeleton's scheme)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -51,6 +53,17 @@ func verifyCommand() *cli.Command {
 					return usage("--scheme: %v", err)
 				}
 			}
+			kernel, proc := c.String("kernel"), bpfsig.Procedure(c.String("procedure"))
+			if kernel != "" {
+				if _, err := bpfsig.KernelProfileTable(kernel); err != nil {
+					return usage("--kernel: %v", err)
+				}
+			}
+			if proc != "" && !validProcedure(proc) {
+				return usage("--procedure %q: known: 6.18, mainline, chain", proc)
+			} else if proc != "" && kernel == "" {
+				return usage("--procedure goes with --kernel")
+			}
 			paths, err := expandArgs(c, c.Args().Slice())
 			if err != nil {
 				return failed("%v", err)
@@ -58,7 +71,7 @@ func verifyCommand() *cli.Command {
 			results := make([]*verifyResult, len(paths))
 			sks := make([]*bpfsig.Skeleton, len(paths))
 			parallel(len(paths), c.Int("jobs"), func(i int) {
-				results[i], sks[i] = verifyOne(paths[i], want, trust)
+				results[i], sks[i] = verifyOne(paths[i], want, trust, kernel, proc)
 			})
 			if c.String("oracle") != "" {
 				if err := askOracle(c, results, sks, trust); err != nil {
@@ -87,7 +100,7 @@ func verifyCommand() *cli.Command {
 }
 
 // verifyOne verifies one file under the wanted scheme ("": the detected one).
-func verifyOne(path string, want bpfsig.Scheme, trust *bpfsig.Trust) (*verifyResult, *bpfsig.Skeleton) {
+func verifyOne(path string, want bpfsig.Scheme, trust *bpfsig.Trust, kernel string, proc bpfsig.Procedure) (*verifyResult, *bpfsig.Skeleton) {
 	r := &verifyResult{File: path, FileB64: fsio.RawName(path)}
 	sk, err := bpfsig.Open(path)
 	if err != nil {
@@ -97,6 +110,12 @@ func verifyOne(path string, want bpfsig.Scheme, trust *bpfsig.Trust) (*verifyRes
 	det, _ := sk.Detection()
 	r.Scheme, r.Why = det.Scheme, det.Evidence
 	v, err := bpfsig.VerifyAs(sk, want, trust, bpfsig.Conditions{})
+	if err == nil && kernel != "" && det.Scheme != bpfsig.Unsigned {
+		if proc == "" {
+			proc = bpfsig.HostProcedure(sk)
+		}
+		v, err = bpfsig.VerifyOnKernel(sk, kernel, proc, trust)
+	}
 	if err != nil {
 		r.Error, r.Reason = err.Error(), err.Error()
 		return r, sk
@@ -117,6 +136,9 @@ func printVerify(w io.Writer, r *verifyResult) {
 	switch {
 	case r.OK:
 		fprintf(w, "%s: OK (%s", quoteName(r.File), r.Scheme)
+		if v := r.Verdict; v != nil && v.Profile != "" {
+			fprintf(w, " on kernel %s, libbpf %s", v.Profile, v.Procedure)
+		}
 		if v := r.Verdict; v != nil && v.Generation != compat.NoGeneration {
 			fprintf(w, " %s", v.Generation)
 		}
@@ -157,4 +179,13 @@ func orOK(s string) string {
 		return "0 (verified)"
 	}
 	return s
+}
+
+func validProcedure(p bpfsig.Procedure) bool {
+	for _, k := range bpfsig.Procedures() {
+		if k == p {
+			return true
+		}
+	}
+	return false
 }

@@ -26,7 +26,7 @@ const (
 )
 
 // procedures maps the load procedure a strategy names (compat.Info.Procedure) to bpfsys's.
-var procedures = map[string]bpfsys.Procedure{"6.18": bpfsys.Legacy, "chain": bpfsys.Chain, "raw": bpfsys.Raw}
+var procedures = map[string]bpfsys.Procedure{"6.18": bpfsys.Legacy, "chain": bpfsys.Chain, "mainline": bpfsys.Raw}
 
 // Procedure returns the bpfsys load procedure of a scheme's host code, as its strategy names it.
 func Procedure(s compat.Scheme) (bpfsys.Procedure, error) {
@@ -200,19 +200,19 @@ func Decide(k *Kernel, scenario, column string, c compare.Case, model *compat.Ve
 	case proc == "chain":
 		d.Why = "the chain procedure needs attr fields no released kernel has (E2BIG)"
 		return d, nil
-	case proc != "6.18" && proc != "raw":
+	case proc != "6.18" && proc != "mainline":
 		d.Why = fmt.Sprintf("bpfsig cannot run the %s scheme's load procedure", c.Kernel)
 		return d, nil
 	case c.Cond.HostOverrides:
 		d.Why = "host-set override values are not exercised live"
 		return d, nil
-	case proc == "raw" && (c.Cond.MapNotExclusive || c.Cond.MapNotFrozen):
+	case proc == "mainline" && (c.Cond.MapNotExclusive || c.Cond.MapNotFrozen):
 		d.Why = "the raw scheme's map requirements are checked only in signed loads by a raw-bytes kernel"
 		return d, nil
 	case !k.CanVerify && rejectedAt(model, compat.StageAdmission):
 		d.Why = "decided by the signature check, which this kernel cannot perform"
 		return d, nil
-	case proc == "raw" && k.CanVerify:
+	case proc == "mainline" && k.CanVerify:
 		d.Why = "this kernel verifies signatures the legacy way; a raw-bytes kernel is not running"
 		return d, nil
 	}

@@ -102,10 +102,16 @@ type parser struct {
 	loadFnSeen bool
 	loadCall   bool // NAME__load() calls bpf_load_and_run
 
-	optBuf  [16]*optLine
-	optSlab [16]optLine
-	nOpt    int
-	arena   []byte // backing store for decoded literals
+	// Backing stores that save allocations for the usual numbers of
+	// assignments, literals and structs.
+	optBuf     [16]*optLine
+	optSlab    [16]optLine
+	nOpt       int
+	litSlab    [8]literal
+	nLit       int
+	structSlab [2]structInfo
+	nStruct    int
+	arena      []byte // backing store for decoded literals
 }
 
 func (p *parser) err(line int, format string, args ...any) error {
@@ -477,7 +483,13 @@ func (p *parser) openTop() {
 	if bytes.HasPrefix(t, []byte("struct")) && !bytes.ContainsRune(t, '(') {
 		id := identAt(trimLeft(t[len("struct"):]))
 		p.top, p.topName, p.topLine = topStruct, span{}, p.line
-		p.cur = &structInfo{name: string(id), line: p.line, linksEnd: -1}
+		if p.nStruct < len(p.structSlab) {
+			p.cur = &p.structSlab[p.nStruct]
+			p.nStruct++
+		} else {
+			p.cur = new(structInfo)
+		}
+		*p.cur = structInfo{name: string(id), line: p.line, linksEnd: -1}
 		p.structs = append(p.structs, p.cur)
 		p.fn, p.load = span{}, false
 		return
@@ -535,20 +547,21 @@ func (p *parser) blob(name string, lineStart, q int) error {
 	// token-by-token code after it.
 	b := src[:q+1+closeQ+1]
 	for {
-		// The three tokens bpftool writes, checked exactly: `\0` not
-		// followed by an octal digit, `\x` followed by exactly two hex
-		// digits, backslash-newline.
+		// The three tokens bpftool writes, each followed by the next
+		// token's backslash (which makes `\0` and `\xHH` exact: no octal
+		// digit after the `\0`, no third hex digit): `\0`, `\xHH`,
+		// backslash-newline.
 		for i+8 < len(b) && b[i] == '\\' {
 			switch b[i+1] {
 			case '0':
 				// Runs of zero bytes (most of opts_data) go four at a time.
-				if binary.LittleEndian.Uint64(b[i:]) == zeroTokens4 && octal[b[i+8]] == 0 {
+				if binary.LittleEndian.Uint64(b[i:]) == zeroTokens4 && b[i+8] == '\\' {
 					binary.LittleEndian.PutUint32(out[n:], 0)
 					n += 4
 					i += 8
 					continue
 				}
-				if octal[b[i+2]] != 0 {
+				if b[i+2] != '\\' {
 					goto slow
 				}
 				out[n] = 0
@@ -556,7 +569,7 @@ func (p *parser) blob(name string, lineStart, q int) error {
 				i += 2
 			case 'x':
 				hi, lo := unhex[b[i+2]], unhex[b[i+3]]
-				if hi|lo > 15 || unhex[b[i+4]] != 0xff {
+				if hi|lo > 15 || b[i+4] != '\\' {
 					goto slow
 				}
 				out[n] = hi<<4 | lo
@@ -649,7 +662,14 @@ func (p *parser) blob(name string, lineStart, q int) error {
 			return err
 		}
 	}
-	l := &literal{name: name, line: declLine, rm: span{lineStart, end}, after: after, open: q + 1, close: closePos, data: data}
+	var l *literal
+	if p.nLit < len(p.litSlab) {
+		l = &p.litSlab[p.nLit]
+		p.nLit++
+	} else {
+		l = new(literal)
+	}
+	*l = literal{name: name, line: declLine, rm: span{lineStart, end}, after: after, open: q + 1, close: closePos, data: data}
 	if name == "data" {
 		p.f.initial = append(p.f.initial, InitialValue{Data: data, Line: declLine})
 		p.pendingIV = len(p.f.initial)

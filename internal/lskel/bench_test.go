@@ -46,3 +46,31 @@ func BenchmarkEncode(b *testing.B) {
 		buf = appendLiteralBody(buf[:0], data, "\n")
 	}
 }
+
+// BenchmarkSignPathSetters measures the sign path through the setters:
+// SetInsn then SetSignature on a fresh parse of unsigned.skel.h, giving
+// legacy-v1.skel.h.
+func BenchmarkSignPathSetters(b *testing.B) {
+	src := readFixture(b, "unsigned")
+	insn, sig, excl := readBlob(b, "legacy-v1", "insn"), readBlob(b, "legacy-v1", "sig"), readBlob(b, "legacy-v1", "excl")
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f := mustParse(b, "unsigned.skel.h", src)
+		f.SetInsn(insn)
+		f.SetSignature(sig, excl)
+	}
+}
+
+// BenchmarkSignPathEdit is BenchmarkSignPathSetters through one Edit.
+func BenchmarkSignPathEdit(b *testing.B) {
+	src := readFixture(b, "unsigned")
+	e := Edit{Insn: readBlob(b, "legacy-v1", "insn"), Signature: readBlob(b, "legacy-v1", "sig"), ExclHash: readBlob(b, "legacy-v1", "excl")}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := mustParse(b, "unsigned.skel.h", src).Edit(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -29,6 +29,33 @@
 // kept verbatim, including CRLF line endings, extra whitespace, C++ style
 // casts, preprocessor conditionals and lines this package does not know.
 //
+// # Complete headers only
+//
+// A file is accepted as a light skeleton only if every construct bpftool's
+// light-skeleton generator (gen_trace in tools/bpf/bpftool/gen.c) always
+// emits is present and closed:
+//
+//   - the include guard: the first two directives are `#ifndef G` and
+//     `#define G`, and the `#ifndef` is closed by its `#endif`;
+//   - `struct NAME { ... };` with a `struct bpf_loader_ctx ctx;` member;
+//   - the definitions of NAME__attach, NAME__detach, NAME__destroy,
+//     NAME__open, NAME__load and NAME__open_and_load;
+//   - in NAME__load: the opts_data and opts_insn literals, the assignments
+//     to opts.ctx, opts.data_sz, opts.data, opts.insns_sz and opts.insns,
+//     and a call of bpf_load_and_run;
+//   - the signing lines all or none (below).
+//
+// The lexer that finds these follows comments, string and character
+// literals, backslash-newline continuations, braces, top-level declarations
+// and preprocessor conditionals across lines. End of file inside any of them
+// (or inside a blob literal) is a ParseError on the last line that names
+// what was left open and the line it opened on, for example
+// `unexpected end of file inside minimal__load, opened at line 105`; so is
+// a non-empty file whose last line has no line break (C requires one). A
+// `}` or `#endif` with nothing to close and a string literal left open at a
+// line break are errors too. Empty and very short blobs are legal. As a
+// consequence no strict prefix of a header parses.
+//
 // # Signing lines
 //
 // A signed skeleton differs from an unsigned one only by
@@ -46,16 +73,24 @@
 // Blobs and `opts.` assignments are found by their own syntax (a `char`
 // array declaration with a known name inside the NAME__load function, a line
 // starting with `opts.FIELD =`), never by line numbers. A literal declaration
-// and an `opts.` assignment each occupy whole lines. Inconsistent signing
-// material (literals without assignments or the reverse, one of the two
-// signature literals alone, part of the five assignments, hash-chain lines in
-// an unsigned skeleton) is rejected.
+// and an `opts.` assignment each occupy whole lines. The signing material is
+// all or nothing: a header with some but not all of the two literals, the
+// five assignments and the keyring_id field (for example opts_sig without
+// the opts.signature lines, four of the five assignments, or a keyring_id
+// field and nothing else) is malformed, not unsigned; so are hash-chain
+// lines in an unsigned skeleton or without their literal.
 //
 // # Editing
 //
-// A parsed File re-serialises byte for byte. The Set and Remove methods edit
-// only the bytes they own; inserted lines copy the indentation, line ending
-// and cast style of the existing `opts.insns` lines, and rewritten blobs are
-// escaped and wrapped exactly as bpftool does, so signing an unsigned skeleton
-// produces the header bpftool would have printed.
+// A parsed File re-serialises byte for byte and is never modified in place
+// by Edit. File.Edit applies a set of changes (Edit: new opts_insn and
+// opts_data contents, signing or unsigning, hash-chain map indices) as one
+// set of splices against the source, then parses the result once, both to
+// validate it and to index the new File; it returns an *EditError rather
+// than a partial change. Edits touch only the bytes they own; inserted lines
+// copy the indentation, line ending and cast style of the existing
+// `opts.insns` lines, and rewritten blobs are escaped and wrapped exactly as
+// bpftool does, so signing an unsigned skeleton produces the header bpftool
+// would have printed. The older Set and Remove methods are Edit applied in
+// steps; they change the File in place and keep their error to themselves.
 package lskel

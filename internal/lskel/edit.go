@@ -2,6 +2,8 @@ package lskel
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 )
@@ -13,27 +15,160 @@ type splice struct {
 	text       []byte
 }
 
-// apply rewrites the source and re-indexes it. The edits this package makes
-// always produce a parseable header; should one not, f is left unchanged and
-// the error is kept in editErr.
-func (f *File) apply(sp []splice) {
-	if len(sp) == 0 {
-		return
+// Edit is a set of changes that File.Edit applies to a header in one
+// splice set. A nil slice leaves its part of the header as it is; a non-nil
+// empty slice sets an empty blob.
+type Edit struct {
+	// Insn and Data replace the contents of opts_insn and opts_data,
+	// escaped and wrapped as bpftool writes them.
+	Insn, Data []byte
+
+	// Signature and ExclHash, given together, make the result a signed
+	// skeleton carrying them as opts_sig and opts_excl_hash. On a signed
+	// header they replace the two literals' contents; on an unsigned one
+	// they add the `__s32 keyring_id;` field after the links member of
+	// struct NAME, the opts_sig and opts_excl_hash literals right after
+	// opts_insn, and the five opts.signature, opts.signature_sz,
+	// opts.excl_prog_hash, opts.excl_prog_hash_sz and opts.keyring_id
+	// assignments before `opts.ctx = ...`. New lines copy the indentation,
+	// line ending and cast style of the opts_insn literal and the
+	// opts.insns / opts.insns_sz assignments.
+	Signature, ExclHash []byte
+
+	// RemoveSignature makes the result unsigned: it removes the keyring_id
+	// field, the opts_sig and opts_excl_hash literals, the five signing
+	// assignments and the hash-chain lines. It cannot be combined with
+	// Signature or with non-empty SignatureMaps.
+	RemoveSignature bool
+
+	// With SetSignatureMaps, SignatureMaps replaces the hash-chain map
+	// indices: the `static const int opts_signature_maps[N] ... = {...};`
+	// literal after opts_excl_hash and the opts.signature_maps and
+	// opts.signature_maps_sz assignments after opts.keyring_id, written as
+	// chain.skel.h has them. Empty SignatureMaps removes them. Non-empty
+	// indices need a signed result.
+	SignatureMaps    []int32
+	SetSignatureMaps bool
+}
+
+// EditError reports an Edit that cannot be applied to a header.
+type EditError struct {
+	File   string // file name given to Parse
+	Reason string
+	Err    error // the parse error of a result that does not parse, else nil
+}
+
+func (e *EditError) Error() string {
+	s := e.File + ": cannot edit: " + e.Reason
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
 	}
+	return s
+}
+
+func (e *EditError) Unwrap() error { return e.Err }
+
+// Edit returns a new File with all of e's changes applied. f is not
+// modified. The changes are computed against f's source as one set of
+// non-overlapping splices, and the result is parsed once, which both
+// validates it and indexes it; an edit whose result would not parse is an
+// error (*EditError), never a partial change.
+func (f *File) Edit(e Edit) (*File, error) {
+	sp, err := f.splices(&e)
+	if err != nil {
+		return nil, err
+	}
+	if len(sp) == 0 {
+		return f.copy(), nil
+	}
+	out, err := applySplices(f.src, sp)
+	if err != nil {
+		return nil, &EditError{File: f.filename, Reason: err.Error()}
+	}
+	g, err := Parse(f.filename, out)
+	if err != nil {
+		return nil, &EditError{File: f.filename, Reason: "the edited header does not parse (a bug in package lskel)", Err: err}
+	}
+	return g, nil
+}
+
+func (f *File) editErrorf(format string, args ...any) error {
+	return &EditError{File: f.filename, Reason: fmt.Sprintf(format, args...)}
+}
+
+// splices computes the splice set for e against f.src.
+func (f *File) splices(e *Edit) ([]splice, error) {
+	switch {
+	case (e.Signature == nil) != (e.ExclHash == nil):
+		return nil, f.editErrorf("Signature and ExclHash must be given together")
+	case e.RemoveSignature && e.Signature != nil:
+		return nil, f.editErrorf("RemoveSignature conflicts with Signature")
+	case !e.SetSignatureMaps && len(e.SignatureMaps) > 0:
+		return nil, f.editErrorf("SignatureMaps given without SetSignatureMaps")
+	case e.SetSignatureMaps && len(e.SignatureMaps) > 0 && (e.RemoveSignature || e.Signature == nil && !f.Signed()):
+		return nil, f.editErrorf("hash-chain map indices need a signed header")
+	}
+	sp := make([]splice, 0, 12)
+	if e.Insn != nil {
+		sp = append(sp, f.bodySplice(f.blobs[BlobInsn], e.Insn))
+	}
+	if e.Data != nil {
+		sp = append(sp, f.bodySplice(f.blobs[BlobData], e.Data))
+	}
+	maps := e.SignatureMaps
+	if !e.SetSignatureMaps {
+		maps = nil
+	}
+	switch {
+	case e.RemoveSignature:
+		return f.appendRemoval(sp), nil
+	case e.Signature != nil && !f.Signed():
+		// The chain lines, if any, are written with the signing lines.
+		return f.appendSigning(sp, e.Signature, e.ExclHash, maps), nil
+	case e.Signature != nil:
+		sp = append(sp, f.bodySplice(f.blobs[BlobSig], e.Signature), f.bodySplice(f.blobs[BlobExclHash], e.ExclHash))
+	}
+	if e.SetSignatureMaps {
+		sp = f.appendChain(sp, maps)
+	}
+	return sp, nil
+}
+
+// applySplices returns src with the splices applied. They must not overlap;
+// insertions at the same offset keep their order.
+func applySplices(src []byte, sp []splice) ([]byte, error) {
 	slices.SortStableFunc(sp, func(a, b splice) int { return a.start - b.start })
-	n := len(f.src)
+	n := len(src)
+	pos := 0
 	for _, s := range sp {
+		if s.start < pos || s.end < s.start || s.end > len(src) {
+			return nil, errors.New("overlapping changes (a bug in package lskel)")
+		}
+		pos = s.end
 		n += len(s.text) - (s.end - s.start)
 	}
 	out := make([]byte, 0, n)
-	pos := 0
+	pos = 0
 	for _, s := range sp {
-		out = append(out, f.src[pos:s.start]...)
+		out = append(out, src[pos:s.start]...)
 		out = append(out, s.text...)
 		pos = s.end
 	}
-	out = append(out, f.src[pos:]...)
-	g, err := Parse(f.filename, out)
+	return append(out, src[pos:]...), nil
+}
+
+// copy returns a File sharing f's immutable parse state.
+func (f *File) copy() *File {
+	g := *f
+	g.pendingMaps = slices.Clone(f.pendingMaps)
+	g.editErr = nil
+	return &g
+}
+
+// set makes f the result of e, or records the error in editErr (the
+// setters' error report; Edit returns it instead).
+func (f *File) set(e Edit) {
+	g, err := f.Edit(e)
 	if err != nil {
 		f.editErr = err
 		return
@@ -43,18 +178,23 @@ func (f *File) apply(sp []splice) {
 	f.pendingMaps = pending
 }
 
+// nonNil returns b, or an empty non-nil slice for nil: the setters treat nil
+// as empty contents.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 // SetInsn replaces the contents of opts_insn with b, escaped and wrapped as
 // bpftool writes it. The signature is not touched.
-func (f *File) SetInsn(b []byte) { f.setBlob(BlobInsn, b) }
+//
+// The setters edit f in place and keep an error to themselves; prefer Edit.
+func (f *File) SetInsn(b []byte) { f.set(Edit{Insn: nonNil(b)}) }
 
 // SetData replaces the contents of opts_data with b.
-func (f *File) SetData(b []byte) { f.setBlob(BlobData, b) }
-
-func (f *File) setBlob(name string, b []byte) {
-	if l := f.blobs[name]; l != nil {
-		f.apply([]splice{f.bodySplice(l, b)})
-	}
-}
+func (f *File) SetData(b []byte) { f.set(Edit{Data: nonNil(b)}) }
 
 func (f *File) bodySplice(l *literal, b []byte) splice {
 	eol := f.eolOfLine(l.rm.start)
@@ -63,24 +203,23 @@ func (f *File) bodySplice(l *literal, b []byte) splice {
 }
 
 // SetSignature makes f a signed skeleton carrying sig (opts_sig) and
-// exclHash (opts_excl_hash).
-//
-// On a signed File it replaces the two literals' contents. On an unsigned
-// File it adds `__s32 keyring_id;` after the links member of struct NAME, the
-// opts_sig and opts_excl_hash literals right after opts_insn, and the five
-// opts.signature, opts.signature_sz, opts.excl_prog_hash,
-// opts.excl_prog_hash_sz and opts.keyring_id assignments before
-// `opts.ctx = ...`, plus the hash-chain lines if SetSignatureMaps was called
-// before. New lines copy the indentation, line ending and cast style of the
-// opts_insn literal and the opts.insns / opts.insns_sz assignments.
+// exclHash (opts_excl_hash), as Edit does with Signature and ExclHash, plus
+// the hash-chain lines if SetSignatureMaps was called on the unsigned File
+// before.
 func (f *File) SetSignature(sig, exclHash []byte) {
-	if s, e := f.blobs[BlobSig], f.blobs[BlobExclHash]; s != nil && e != nil {
-		f.apply([]splice{f.bodySplice(s, sig), f.bodySplice(e, exclHash)})
-		return
+	e := Edit{Signature: nonNil(sig), ExclHash: nonNil(exclHash)}
+	if len(f.pendingMaps) > 0 {
+		e.SignatureMaps, e.SetSignatureMaps = f.pendingMaps, true
 	}
-	insn := f.blobs[BlobInsn]
-	var sp []splice
+	f.set(e)
+	if f.editErr == nil {
+		f.pendingMaps = nil
+	}
+}
 
+// appendSigning appends the splices that sign an unsigned header.
+func (f *File) appendSigning(sp []splice, sig, exclHash []byte, maps []int32) []splice {
+	insn := f.blobs[BlobInsn]
 	if st := f.st; st != nil && st.keyring == nil && st.anchor > 0 {
 		ls := lineStartBefore(f.src, st.anchor)
 		text := f.afterLinePrefix(st.anchor)
@@ -96,30 +235,27 @@ func (f *File) SetSignature(sig, exclHash []byte) {
 		sp = append(sp, splice{st.anchor, st.anchor, text})
 	}
 
-	lits := f.afterLinePrefix(insn.after)
+	eol := f.eolOfLine(insn.rm.start)
+	lits := make([]byte, 0, 2*(insn.open-insn.rm.start)+literalBodySize(sig, eol)+literalBodySize(exclHash, eol)+256)
+	lits = append(lits, f.afterLinePrefix(insn.after)...)
 	lits = f.appendBlobDecl(lits, BlobSig, sig)
 	lits = f.appendBlobDecl(lits, BlobExclHash, exclHash)
-	if len(f.pendingMaps) > 0 {
-		lits = f.appendChainDecl(lits, f.pendingMaps)
+	if len(maps) > 0 {
+		lits = f.appendChainDecl(lits, maps)
 	}
 
 	var lines []byte
 	for _, fld := range signingFields {
 		lines = f.appendSigningLine(lines, fld)
 	}
-	if len(f.pendingMaps) > 0 {
-		lines = f.appendChainLines(lines, len(f.pendingMaps))
+	if len(maps) > 0 {
+		lines = f.appendChainLines(lines, len(maps))
 	}
 
 	if at := f.signingAnchor(insn); at >= 0 {
-		sp = append(sp, splice{insn.after, insn.after, lits}, splice{at, at, lines})
-	} else {
-		sp = append(sp, splice{insn.after, insn.after, append(lits, lines...)})
+		return append(sp, splice{insn.after, insn.after, lits}, splice{at, at, lines})
 	}
-	f.apply(sp)
-	if f.editErr == nil {
-		f.pendingMaps = nil
-	}
+	return append(sp, splice{insn.after, insn.after, append(lits, lines...)})
 }
 
 // signingAnchor returns the offset the signing assignments go before: the
@@ -130,19 +266,21 @@ func (f *File) signingAnchor(insn *literal) int {
 		return o.rm.start
 	}
 	for _, o := range f.optSeq {
-		if o.rm.start >= insn.after && !isOwnedField(o.field) {
+		if o.rm.start >= insn.after && !o.field.isOwned() {
 			return o.rm.start
 		}
 	}
 	return -1
 }
 
-// RemoveSignature makes f an unsigned skeleton: it removes the keyring_id
-// field, the opts_sig and opts_excl_hash literals, the five signing
-// assignments and the hash-chain literal and assignments.
+// RemoveSignature makes f an unsigned skeleton, as Edit does with
+// RemoveSignature.
 func (f *File) RemoveSignature() {
 	f.pendingMaps = nil
-	var sp []splice
+	f.set(Edit{RemoveSignature: true})
+}
+
+func (f *File) appendRemoval(sp []splice) []splice {
 	if f.st != nil && f.st.keyring != nil {
 		sp = append(sp, splice{f.st.keyring.start, f.st.keyring.end, nil})
 	}
@@ -156,16 +294,14 @@ func (f *File) RemoveSignature() {
 			sp = append(sp, splice{o.rm.start, o.rm.end, nil})
 		}
 	}
-	sp = append(sp, f.chainRemoval()...)
-	f.apply(sp)
+	return f.appendChainRemoval(sp)
 }
 
-func (f *File) chainRemoval() []splice {
-	var sp []splice
+func (f *File) appendChainRemoval(sp []splice) []splice {
 	if c := f.chain; c != nil {
 		sp = append(sp, splice{c.rm.start, c.rm.end, nil})
 	}
-	for _, fld := range []string{optSigMaps, optSigMapsSz} {
+	for _, fld := range [...]optField{optSigMaps, optSigMapsSz} {
 		if o := f.opts[fld]; o != nil {
 			sp = append(sp, splice{o.rm.start, o.rm.end, nil})
 		}
@@ -173,54 +309,54 @@ func (f *File) chainRemoval() []splice {
 	return sp
 }
 
-// SetSignatureMaps sets the hash-chain map indices: the
-// `static const int opts_signature_maps[N] ... = {i0, i1, ...};` literal after
-// opts_excl_hash and the opts.signature_maps and opts.signature_maps_sz
-// assignments after opts.keyring_id, written as chain.skel.h has them. An
-// empty idx removes them. On an unsigned File the indices are kept and
-// written by the next SetSignature.
+// SetSignatureMaps sets the hash-chain map indices as Edit does with
+// SetSignatureMaps. On an unsigned File the indices are kept and written by
+// the next SetSignature.
 func (f *File) SetSignatureMaps(idx []int32) {
-	if len(idx) == 0 {
+	switch {
+	case len(idx) == 0:
 		f.pendingMaps = nil
-		f.apply(f.chainRemoval())
-		return
+		f.set(Edit{SetSignatureMaps: true})
+	case !f.Signed():
+		f.pendingMaps = slices.Clone(idx)
+	default:
+		f.set(Edit{SignatureMaps: idx, SetSignatureMaps: true})
 	}
-	excl := f.blobs[BlobExclHash]
-	if excl == nil {
-		f.pendingMaps = append([]int32(nil), idx...)
-		return
+}
+
+// appendChain appends the splices that make a signed header's hash-chain
+// lines list idx (none if idx is empty).
+func (f *File) appendChain(sp []splice, idx []int32) []splice {
+	if len(idx) == 0 {
+		return f.appendChainRemoval(sp)
 	}
 	n := strconv.Itoa(len(idx))
 	if c := f.chain; c != nil {
-		sp := []splice{
-			{c.dim.start, c.dim.end, []byte(n)},
-			{c.init.start, c.init.end, appendInts(nil, idx)},
-		}
+		sp = append(sp,
+			splice{c.dim.start, c.dim.end, []byte(n)},
+			splice{c.init.start, c.init.end, appendInts(nil, idx)})
 		if o := f.opts[optSigMapsSz]; o != nil {
 			sp = append(sp, splice{o.rhs.start, o.rhs.end, []byte(n)})
 		}
-		f.apply(sp)
-		return
+		return sp
 	}
+	excl := f.blobs[BlobExclHash]
 	lit := f.appendChainDecl(f.afterLinePrefix(excl.after), idx)
-	sp := []splice{{excl.after, excl.after, lit}}
 	at := -1
 	if o := f.opts[optKeyringID]; o != nil {
 		at = o.rm.end
 	} else {
 		for _, o := range f.optSeq {
-			if isOwnedField(o.field) && o.rm.end > at {
+			if o.field.isOwned() && o.rm.end > at {
 				at = o.rm.end
 			}
 		}
 	}
 	lines := f.appendChainLines(f.afterLinePrefix(at), len(idx))
 	if at < 0 {
-		sp[0].text = append(sp[0].text, lines...)
-	} else {
-		sp = append(sp, splice{at, at, lines})
+		return append(sp, splice{excl.after, excl.after, append(lit, lines...)})
 	}
-	f.apply(sp)
+	return append(sp, splice{excl.after, excl.after, lit}, splice{at, at, lines})
 }
 
 func appendInts(dst []byte, idx []int32) []byte {
@@ -279,7 +415,7 @@ func (f *File) appendChainLines(dst []byte, n int) []byte {
 	return f.appendValueLine(dst, optSigMapsSz, strconv.Itoa(n))
 }
 
-func (f *File) appendSigningLine(dst []byte, field string) []byte {
+func (f *File) appendSigningLine(dst []byte, field optField) []byte {
 	switch field {
 	case optSignature:
 		return f.appendPtrLine(dst, field, BlobSig)
@@ -295,28 +431,29 @@ func (f *File) appendSigningLine(dst []byte, field string) []byte {
 
 // appendPtrLine appends `opts.FIELD = (void *)IDENT;` in the style of the
 // opts.insns line.
-func (f *File) appendPtrLine(dst []byte, field, ident string) []byte {
+func (f *File) appendPtrLine(dst []byte, field optField, ident string) []byte {
 	return f.appendModelled(dst, optInsns, field, "(void *)"+BlobInsn, ident)
 }
 
 // appendSizeLine appends `opts.FIELD = sizeof(IDENT) - 1;` in the style of
 // the opts.insns_sz line.
-func (f *File) appendSizeLine(dst []byte, field, ident string) []byte {
+func (f *File) appendSizeLine(dst []byte, field optField, ident string) []byte {
 	return f.appendModelled(dst, optInsnsSz, field, "sizeof("+BlobInsn+") - 1", ident)
 }
 
 // appendModelled copies the `opts.MODEL = RHS;` line with MODEL replaced by
 // field and the identifier opts_insn in RHS replaced by ident.
-func (f *File) appendModelled(dst []byte, model, field, defRHS, ident string) []byte {
+func (f *File) appendModelled(dst []byte, model, field optField, defRHS, ident string) []byte {
 	o := f.opts[model]
 	if o == nil {
 		return f.appendDefaultLine(dst, field, string(replaceWord([]byte(defRHS), BlobInsn, ident)))
 	}
 	line := f.src[o.rm.start:o.rm.end]
 	fs := o.rm.start + len(leadingBlanks(line))
-	fe := fs + len("opts.") + len(model)
 	dst = append(dst, f.src[o.rm.start:fs]...)
-	dst = append(dst, "opts."+field...)
+	dst = append(dst, "opts."...)
+	dst = append(dst, field.String()...)
+	fe := o.name.end
 	dst = append(dst, f.src[fe:o.rhs.start]...)
 	dst = append(dst, replaceWord(f.src[o.rhs.start:o.rhs.end], BlobInsn, ident)...)
 	return f.appendLineTail(dst, o)
@@ -324,16 +461,17 @@ func (f *File) appendModelled(dst []byte, model, field, defRHS, ident string) []
 
 // appendValueLine appends `opts.FIELD = rhs;` with the spacing of the
 // opts.insns line.
-func (f *File) appendValueLine(dst []byte, field, rhs string) []byte {
+func (f *File) appendValueLine(dst []byte, field optField, rhs string) []byte {
 	o := f.opts[optInsns]
 	if o == nil {
 		return f.appendDefaultLine(dst, field, rhs)
 	}
 	line := f.src[o.rm.start:o.rm.end]
 	fs := o.rm.start + len(leadingBlanks(line))
-	fe := fs + len("opts.") + len(optInsns)
 	dst = append(dst, f.src[o.rm.start:fs]...)
-	dst = append(dst, "opts."+field...)
+	dst = append(dst, "opts."...)
+	dst = append(dst, field.String()...)
+	fe := o.name.end
 	dst = append(dst, f.src[fe:o.rhs.start]...)
 	dst = append(dst, rhs...)
 	return f.appendLineTail(dst, o)
@@ -350,10 +488,10 @@ func (f *File) appendLineTail(dst []byte, o *optLine) []byte {
 	return dst
 }
 
-func (f *File) appendDefaultLine(dst []byte, field, rhs string) []byte {
+func (f *File) appendDefaultLine(dst []byte, field optField, rhs string) []byte {
 	insn := f.blobs[BlobInsn]
 	dst = append(dst, leadingBlanks(f.src[insn.rm.start:])...)
-	dst = append(dst, "opts."+field+" = "+rhs+";"...)
+	dst = append(dst, "opts."+field.String()+" = "+rhs+";"...)
 	return append(dst, f.eolOfLine(insn.rm.start)...)
 }
 

@@ -89,8 +89,14 @@ func TestParseErrors(t *testing.T) {
 	add("text after closing quote", src, `\x9f"\xeb`, `expected ';' after opts_data literal`)
 
 	i := bytes.Index(unsigned, []byte(firstInsnLine))
-	add("unterminated at EOF", unsigned[:i+10], "static const char opts_insn[]", "unterminated opts_insn literal")
-	add("unterminated at EOF after backslash", unsigned[:i+1], "static const char opts_insn[]", "unterminated opts_insn literal")
+	// End of file inside a literal: the error is on the last line and names
+	// the literal and the line it opened on.
+	insnLine := lineOf(t, unsigned, "static const char opts_insn[]")
+	eofInInsn := "unexpected end of file inside opts_insn literal, opened at line " + strconv.Itoa(insnLine)
+	tests = append(tests,
+		tc{"unterminated at EOF", unsigned[:i+10], insnLine + 2, eofInInsn},
+		tc{"unterminated at EOF after backslash", unsigned[:i+1], insnLine + 2, eofInInsn},
+		tc{"unterminated at EOF after continuation", unsigned[:i], insnLine + 1, eofInInsn})
 	src = append([]byte{}, unsigned...)
 	j := i + bytes.IndexByte(unsigned[i:], '\n')
 	src = append(src[:j-1:j-1], unsigned[j:]...) // drop the continuation backslash

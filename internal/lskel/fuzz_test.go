@@ -80,5 +80,30 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(file.Bytes(), src) {
 			t.Fatal("editing a clone changed the original")
 		}
+
+		// One Edit with every change equals the setters applied in turn.
+		s := file.Clone()
+		s.SetInsn(excl)
+		s.SetSignature(sig, excl)
+		s.SetSignatureMaps([]int32{0, 1})
+		check(s, "setters")
+		e, err := file.Edit(Edit{Insn: excl, Signature: sig, ExclHash: excl, SignatureMaps: []int32{0, 1}, SetSignatureMaps: true})
+		if err != nil {
+			t.Fatalf("Edit: %v", err)
+		}
+		if !bytes.Equal(e.Bytes(), s.Bytes()) {
+			t.Fatal("Edit differs from the setters")
+		}
+		// Unsigning undoes signing, up to the canonical wrapping of the
+		// rewritten opts_insn.
+		canon, err := file.Edit(Edit{Insn: file.Insn()})
+		if err != nil {
+			t.Fatalf("Edit insn: %v", err)
+		}
+		if u, err := e.Edit(Edit{RemoveSignature: true, Insn: file.Insn()}); err != nil {
+			t.Fatalf("Edit remove: %v", err)
+		} else if u.Signed() || !file.Signed() && !bytes.Equal(u.Bytes(), canon.Bytes()) {
+			t.Fatal("signing and unsigning an unsigned header does not give it back")
+		}
 	})
 }

@@ -16,24 +16,84 @@ const (
 // chainLiteral is the name of the hash-chain scheme's int array literal.
 const chainLiteral = "opts_signature_maps"
 
-// Field names of the `opts.` assignments this package owns.
+// optField identifies an `opts.FIELD = ...;` assignment of NAME__load()
+// that this package reads or writes.
+type optField int
+
+// The owned fields (signing and hash chain) come first.
 const (
-	optSignature     = "signature"
-	optSignatureSz   = "signature_sz"
-	optExclHash      = "excl_prog_hash"
-	optExclHashSz    = "excl_prog_hash_sz"
-	optKeyringID     = "keyring_id"
-	optSigMaps       = "signature_maps"
-	optSigMapsSz     = "signature_maps_sz"
-	optCtx           = "ctx"
-	optInsns         = "insns"
-	optInsnsSz       = "insns_sz"
-	keyringFieldName = "keyring_id"
+	optSignature optField = iota
+	optSignatureSz
+	optExclHash
+	optExclHashSz
+	optKeyringID
+	optSigMaps
+	optSigMapsSz
+	optCtx
+	optDataSz
+	optData
+	optInsnsSz
+	optInsns
+	numOptFields
+	optOther optField = -1 // any other field
 )
+
+var optFieldNames = [numOptFields]string{
+	"signature", "signature_sz", "excl_prog_hash", "excl_prog_hash_sz", "keyring_id",
+	"signature_maps", "signature_maps_sz", "ctx", "data_sz", "data", "insns_sz", "insns",
+}
+
+func (o optField) String() string {
+	if o < 0 || o >= numOptFields {
+		return "?"
+	}
+	return optFieldNames[o]
+}
+
+// isOwned reports whether the package adds and removes the field's line.
+func (o optField) isOwned() bool { return o >= 0 && o <= optSigMapsSz }
+
+// lookupOptField returns the id of a field name, or optOther.
+func lookupOptField(b []byte) optField {
+	switch string(b) {
+	case "signature":
+		return optSignature
+	case "signature_sz":
+		return optSignatureSz
+	case "excl_prog_hash":
+		return optExclHash
+	case "excl_prog_hash_sz":
+		return optExclHashSz
+	case "keyring_id":
+		return optKeyringID
+	case "signature_maps":
+		return optSigMaps
+	case "signature_maps_sz":
+		return optSigMapsSz
+	case "ctx":
+		return optCtx
+	case "data_sz":
+		return optDataSz
+	case "data":
+		return optData
+	case "insns_sz":
+		return optInsnsSz
+	case "insns":
+		return optInsns
+	}
+	return optOther
+}
+
+// keyringFieldName is the struct NAME member a signed skeleton adds.
+const keyringFieldName = "keyring_id"
 
 // signingFields are the five assignments of a signed skeleton, in the order
 // bpftool writes them.
-var signingFields = [...]string{optSignature, optSignatureSz, optExclHash, optExclHashSz, optKeyringID}
+var signingFields = [...]optField{optSignature, optSignatureSz, optExclHash, optExclHashSz, optKeyringID}
+
+// requiredFields are the assignments every light skeleton's NAME__load()
+// makes (bpftool's gen_trace writes them unconditionally).
+var requiredFields = [...]optField{optCtx, optDataSz, optData, optInsnsSz, optInsns}
 
 // ParseError reports a header that is not a well-formed light skeleton.
 type ParseError struct {
@@ -71,7 +131,8 @@ type literal struct {
 
 // optLine is one `opts.FIELD = RHS;` line.
 type optLine struct {
-	field string
+	field optField
+	name  span // the field name after `opts.`
 	line  int
 	rm    span // the whole line including its line ending
 	rhs   span // RHS, between `=` (and following blanks) and the final `;`
@@ -112,7 +173,7 @@ type File struct {
 	fnLine  int
 	blobs   map[string]*literal
 	initial []InitialValue
-	opts    map[string]*optLine
+	opts    [numOptFields]*optLine
 	optSeq  []*optLine // assignments in the load function, in file order
 	chain   *chainLit
 	st      *structInfo
@@ -121,7 +182,8 @@ type File struct {
 	// written by the next SetSignature.
 	pendingMaps []int32
 
-	// editErr is set if an edit produced text that does not parse (a bug).
+	// editErr is the error of the last failed setter call (SetInsn ...):
+	// the setters have no error result. Edit returns its error instead.
 	editErr error
 }
 
@@ -161,8 +223,7 @@ func (f *File) ExclHash() []byte { return f.Blob(BlobExclHash) }
 // opts_excl_hash literals, the five signing assignments and the keyring_id
 // field of struct NAME.
 func (f *File) Signed() bool {
-	return f.blobs[BlobSig] != nil && f.blobs[BlobExclHash] != nil &&
-		f.opts[optSignature] != nil && (f.st == nil || f.st.keyring != nil)
+	return f.blobs[BlobSig] != nil
 }
 
 // SignatureMaps returns the indices of the hash-chain `opts_signature_maps`
@@ -221,17 +282,11 @@ func (f *File) LoaderCtxSize() int {
 
 func alignUp(n, a int) int { return (n + a - 1) / a * a }
 
-// Clone returns an independent copy of f.
+// Clone returns an independent copy of f. A File's parsed state is never
+// modified in place (the setters replace all of it), so the copy shares it.
 func (f *File) Clone() *File {
-	g, err := Parse(f.filename, f.Bytes())
-	if err != nil {
-		// Unreachable: f's source parsed before. Fall back to a shallow copy
-		// sharing nothing mutable.
-		c := *f
-		c.src = f.Bytes()
-		return &c
-	}
-	g.pendingMaps = append([]int32(nil), f.pendingMaps...)
+	g := f.copy()
+	g.editErr = f.editErr
 	return g
 }
 

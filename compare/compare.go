@@ -231,7 +231,10 @@ func edit(c Case, f func(b *blobs) string) (Case, error) {
 	if d.Signed() {
 		sig = b.sig
 	}
-	nd := d.Blobs(b.insn, b.data, sig)
+	nd, err := d.Blobs(b.insn, b.data, sig)
+	if err != nil {
+		return c, err
+	}
 	sk, err := bpfsig.FromArtifact(nd)
 	if err != nil {
 		return c, err

@@ -129,7 +129,10 @@ func TestExplainLegacyCheck(t *testing.T) {
 	a := open(t, "minimal/legacy-v2.skel.h")
 	d := a.Data()
 	d[len(d)-1] ^= 1
-	a = a.Blobs(a.Insn(), d, nil)
+	a, err := a.Blobs(a.Insn(), d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res := load(t, a, live.DefaultInnerLogSize)
 	f, err := live.Explain(a, res)
 	if err != nil || f == nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/cms"
 	"github.com/bpfsig/bpfsig/internal/loader"
+	"github.com/bpfsig/bpfsig/internal/lskel"
 )
 
 // Changes describes what a conversion did to the loader.
@@ -52,24 +53,26 @@ func (d *Doc) Rebuild(check loader.Generation, keepOverrides bool) (*loader.Load
 // Attach returns d with l as its loader and sig (made elsewhere) as its signature.
 func (d *Doc) Attach(l *loader.Loader, sig []byte, maps []int32) (*Doc, error) {
 	insn := l.Bytes()
-	f := d.file.Clone()
-	f.SetInsn(insn)
 	excl := sha256.Sum256(insn)
-	f.SetSignature(sig, excl[:])
-	f.SetSignatureMaps(maps)
+	f, err := d.file.Edit(lskel.Edit{Insn: insn, Signature: sig, ExclHash: excl[:], SignatureMaps: maps, SetSignatureMaps: true})
+	if err != nil {
+		return nil, err
+	}
 	return &Doc{path: d.path, file: f, loader: l}, nil
 }
 
 // Blobs returns a copy of d whose blobs are replaced (nil sig keeps the signature): the
 // tamper scenarios' edit.
-func (d *Doc) Blobs(insn, data, sig []byte) *Doc {
-	f := d.file.Clone()
-	f.SetInsn(insn)
-	f.SetData(data)
+func (d *Doc) Blobs(insn, data, sig []byte) (*Doc, error) {
+	e := lskel.Edit{Insn: insn, Data: data}
 	if sig != nil {
-		f.SetSignature(sig, d.ExclHash())
+		e.Signature, e.ExclHash = sig, d.ExclHash()
 	}
-	return FromFile(d.path, f)
+	f, err := d.file.Edit(e)
+	if err != nil {
+		return nil, err
+	}
+	return FromFile(d.path, f), nil
 }
 
 // pending is a converted Doc waiting for its signature.

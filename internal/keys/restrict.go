@@ -57,26 +57,27 @@ func (r Refusal) Err() error {
 
 // Restrict filters certs the way a keyring restricted with
 // `keyctl restrict_keyring RING asymmetric key_or_keyring:ROOT` filters the keys linked into it
-// (crypto/asymmetric_keys/restrict.c, restrict_link_by_key_or_keyring): a certificate is kept
-// only if one of roots signed it. The rule, per certificate:
+// (crypto/asymmetric_keys/restrict.c, restrict_link_by_key_or_keyring, as in current kernels
+// with the issuer-name id): a certificate is kept only if one of roots signed it. The rule, per
+// certificate:
 //
 //   - Its authorityKeyIdentifier gives up to two ids: the issuer+serial form
 //     (authorityCertIssuer directoryName + authorityCertSerialNumber) and the keyIdentifier.
-//     Neither present: ENOKEY (a certificate without authorityKeyIdentifier is never linked,
-//     not even a root's own self-signed one).
-//   - A root matches when, with one id present, that id equals either of the root's ids (its
-//     issuer+serial, its subjectKeyIdentifier); with both present, the keyIdentifier equals the
-//     root's subjectKeyIdentifier and the issuer+serial id equals either root id. No root
-//     matches: ENOKEY. This is what refuses a certificate signed by anyone else, a depth-2
-//     certificate signed by a delegated key, and a self-signed certificate other than a root.
+//   - A root matches when, with neither id present, the certificate's issuer name equals the
+//     root's subject name; with one present, that id equals either of the root's ids (its own
+//     issuer+serial, its subjectKeyIdentifier); with both, the keyIdentifier equals the root's
+//     subjectKeyIdentifier and the issuer+serial id equals either root id. No root matches:
+//     ENOKEY. This refuses a certificate signed by anyone else, a depth-2 certificate signed by a
+//     delegated key, and a self-signed certificate other than a root.
 //   - The matched root's key must verify the certificate's signature: EKEYREJECTED if it does
 //     not, ENOPKG for an algorithm that cannot be checked (including SHA-1 signatures, which
-//     Go refuses; the kernel would check those).
+//     Go refuses; the kernel would check those). Kernels from 6.13 on answer EINVAL instead of
+//     EKEYREJECTED when an RSA signature was made by another key (its padding does not decode);
+//     both mean the signature check failed.
 //
-// A root itself is kept when it carries an authorityKeyIdentifier naming itself, as the
-// kernel's default_x509.genkey and bpfsig keygen make it. The CA flag and keyUsage are not
-// consulted (key_or_keyring does not; restrict_link_by_ca would). With several roots the first
-// matching root decides, as a lookup in a ROOT keyring would.
+// A root itself is kept (it matches itself by keyIdentifier or by name and verifies). The CA
+// flag and keyUsage are not consulted (key_or_keyring does not; restrict_link_by_ca would).
+// With several roots the first matching root decides, as a lookup in a ROOT keyring would.
 func Restrict(certs, roots []*x509.Certificate) (kept []*x509.Certificate, refused []Refusal) {
 	rids := make([]keyIDs, len(roots))
 	for i, r := range roots {
@@ -116,9 +117,9 @@ func RestrictTrust(t *Trust, roots []*x509.Certificate) (*Trust, []Refusal) {
 	return out, refused
 }
 
-// keyIDs are a certificate's two kernel key ids: id0 = raw serial ‖ raw issuer name,
-// id1 = subjectKeyIdentifier (nil when absent).
-type keyIDs struct{ id0, id1 []byte }
+// keyIDs are a certificate's kernel key ids: id0 = raw serial ‖ raw issuer name,
+// id1 = subjectKeyIdentifier (nil when absent), id2 = raw subject name.
+type keyIDs struct{ id0, id1, id2 []byte }
 
 func idsOf(c *x509.Certificate) keyIDs {
 	ids := keyIDs{}
@@ -128,6 +129,7 @@ func idsOf(c *x509.Certificate) keyIDs {
 	if len(c.SubjectKeyId) > 0 {
 		ids.id1 = c.SubjectKeyId
 	}
+	ids.id2 = c.RawSubject
 	return ids
 }
 
@@ -140,13 +142,12 @@ func linkCheck(c *x509.Certificate, roots []*x509.Certificate, rids []keyIDs) (R
 	if err != nil {
 		return Refusal{Cert: c, Errno: ErrnoEKEYREJECTED, Reason: "malformed authorityKeyIdentifier: " + err.Error()}, false
 	}
-	if auth0 == nil && auth1 == nil {
-		return Refusal{Cert: c, Errno: ErrnoENOKEY, Reason: "no authorityKeyIdentifier (or one with neither a keyIdentifier nor an issuer name and serial), so no key can vouch for it"}, false
-	}
 	for i, r := range roots {
 		s := rids[i]
 		var match bool
-		if auth0 == nil || auth1 == nil {
+		if auth0 == nil && auth1 == nil {
+			match = same(s.id2, c.RawIssuer) // auth_ids[2]: the issuer name
+		} else if auth0 == nil || auth1 == nil {
 			id := auth0
 			if id == nil {
 				id = auth1
@@ -166,6 +167,9 @@ func linkCheck(c *x509.Certificate, roots []*x509.Certificate, rids []keyIDs) (R
 			return Refusal{Cert: c, Errno: ErrnoEKEYREJECTED, Reason: fmt.Sprintf("names root %q as its signer but that key's signature check fails", r.Subject.String())}, false
 		}
 		return Refusal{}, true
+	}
+	if auth0 == nil && auth1 == nil {
+		return Refusal{Cert: c, Errno: ErrnoENOKEY, Reason: "not signed by any root key (no authorityKeyIdentifier ids, and the issuer name is no root's subject)"}, false
 	}
 	return Refusal{Cert: c, Errno: ErrnoENOKEY, Reason: "not signed by any root key (authorityKeyIdentifier matches no root)"}, false
 }

@@ -73,7 +73,7 @@ func mkCert(t *testing.T, cn string, pub crypto.PublicKey, skid []byte, signer c
 	if parent == nil {
 		parent = tmpl
 	}
-	if a.none && parent != tmpl {
+	if a.none && parent != tmpl && len(parent.SubjectKeyId) > 0 {
 		t.Fatal("test bug: Go always writes an authorityKeyIdentifier for a parent with a subjectKeyIdentifier")
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
@@ -87,55 +87,78 @@ func mkCert(t *testing.T, cn string, pub crypto.PublicKey, skid []byte, signer c
 	return c
 }
 
-func TestRestrict(t *testing.T) {
-	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+type restrictCase struct {
+	name  string
+	cert  *x509.Certificate
+	roots []*x509.Certificate
+	errno int // 0: kept
+	msg   string
+}
+
+// restrictCases builds the rule's table with keys from newKey (ECDSA or RSA), and a second key
+// type from altKey for the mixed-algorithm row.
+func restrictCases(t *testing.T, newKey, altKey func() crypto.Signer) []restrictCase {
+	rootKey, otherKey, leafKey := newKey(), newKey(), newKey()
+	altRootKey := altKey()
 	rootSKID, otherSKID, leafSKID := []byte("root-skid-000001"), []byte("other-skid-00001"), []byte("leaf-skid-000001")
 
-	root := mkCert(t, "root", &rootKey.PublicKey, rootSKID, rootKey, nil, akidSpec{keyID: rootSKID})
-	rootNoAKID := mkCert(t, "root", &rootKey.PublicKey, rootSKID, rootKey, nil, akidSpec{none: true})
-	rootNoSKID := mkCert(t, "root-noskid", &rootKey.PublicKey, nil, rootKey, nil, akidSpec{none: true})
-	other := mkCert(t, "other", &otherKey.PublicKey, otherSKID, otherKey, nil, akidSpec{keyID: otherSKID})
-	rsaRoot := mkCert(t, "rsa-root", &rsaKey.PublicKey, []byte("rsa-root-skid"), rsaKey, nil, akidSpec{keyID: []byte("rsa-root-skid")})
+	root := mkCert(t, "root", rootKey.Public(), rootSKID, rootKey, nil, akidSpec{keyID: rootSKID})
+	rootNoAKID := mkCert(t, "root", rootKey.Public(), rootSKID, rootKey, nil, akidSpec{none: true})
+	rootNoSKID := mkCert(t, "root-noskid", rootKey.Public(), nil, rootKey, nil, akidSpec{none: true})
+	other := mkCert(t, "other", otherKey.Public(), otherSKID, otherKey, nil, akidSpec{keyID: otherSKID})
+	altRoot := mkCert(t, "alt-root", altRootKey.Public(), []byte("alt-root-skid"), altRootKey, nil, akidSpec{keyID: []byte("alt-root-skid")})
 	rootSerial := root.SerialNumber
+	otherNoSKID := mkCert(t, "other-noskid", otherKey.Public(), nil, otherKey, nil, akidSpec{none: true})
+	fakeRootName := mkCert(t, "root", otherKey.Public(), nil, otherKey, nil, akidSpec{none: true})
 
 	leaf := func(cn string, signer crypto.Signer, parent *x509.Certificate, a akidSpec) *x509.Certificate {
-		return mkCert(t, cn, &leafKey.PublicKey, leafSKID, signer, parent, a)
+		return mkCert(t, cn, leafKey.Public(), leafSKID, signer, parent, a)
 	}
 	delegated := leaf("delegated", rootKey, root, akidSpec{keyID: rootSKID})
-	tests := []struct {
-		name  string
-		cert  *x509.Certificate
-		roots []*x509.Certificate
-		errno int // 0: kept
-		msg   string
-	}{
+	return []restrictCase{
 		{"delegated by the root (keyIdentifier)", delegated, []*x509.Certificate{root}, 0, ""},
 		{"delegated, root given without its own AKID", delegated, []*x509.Certificate{rootNoAKID}, 0, ""},
 		{"delegated, issuer+serial only", leaf("d-is", rootKey, root, akidSpec{issuer: root.RawIssuer, serial: rootSerial}), []*x509.Certificate{root}, 0, ""},
 		{"delegated, keyIdentifier and issuer+serial", leaf("d-both", rootKey, root, akidSpec{keyID: rootSKID, issuer: root.RawIssuer, serial: rootSerial}), []*x509.Certificate{root}, 0, ""},
 		{"delegated, both ids, issuer+serial wrong", leaf("d-both-bad", rootKey, root, akidSpec{keyID: rootSKID, issuer: root.RawIssuer, serial: big.NewInt(99999)}), []*x509.Certificate{root}, ErrnoENOKEY, "matches no root"},
 		{"delegated, both ids, keyIdentifier wrong", leaf("d-both-bad2", rootKey, root, akidSpec{keyID: otherSKID, issuer: root.RawIssuer, serial: rootSerial}), []*x509.Certificate{root}, ErrnoENOKEY, "matches no root"},
-		{"delegated, serial without issuer name", leaf("d-serial", rootKey, root, akidSpec{serial: rootSerial}), []*x509.Certificate{root}, ErrnoENOKEY, "no authorityKeyIdentifier"},
+		{"delegated, serial without issuer name (falls back to the issuer name)", leaf("d-serial", rootKey, root, akidSpec{serial: rootSerial}), []*x509.Certificate{root}, 0, ""},
 		{"delegated by the root, root without SKID, keyIdentifier form", leaf("d-noskid", rootKey, rootNoSKID, akidSpec{keyID: rootSKID}), []*x509.Certificate{rootNoSKID}, ErrnoENOKEY, "matches no root"},
 		{"delegated by the root, root without SKID, issuer+serial form", leaf("d-noskid-is", rootKey, rootNoSKID, akidSpec{issuer: rootNoSKID.RawIssuer, serial: rootNoSKID.SerialNumber}), []*x509.Certificate{rootNoSKID}, 0, ""},
 		{"delegated by another root", leaf("d-other", otherKey, other, akidSpec{keyID: otherSKID}), []*x509.Certificate{root}, ErrnoENOKEY, "matches no root"},
 		{"claims the root, signed by another key", leaf("forged", otherKey, other, akidSpec{keyID: rootSKID}), []*x509.Certificate{root}, ErrnoEKEYREJECTED, "signature check fails"},
-		{"claims the RSA root, signed by an ECDSA key", leaf("forged-rsa", otherKey, other, akidSpec{keyID: []byte("rsa-root-skid")}), []*x509.Certificate{rsaRoot}, ErrnoEKEYREJECTED, "signature check fails"},
-		{"no authorityKeyIdentifier", rootNoAKID, []*x509.Certificate{root}, ErrnoENOKEY, "no authorityKeyIdentifier"},
+		{"claims a root of another key type", leaf("forged-alt", otherKey, other, akidSpec{keyID: []byte("alt-root-skid")}), []*x509.Certificate{altRoot}, ErrnoEKEYREJECTED, "signature check fails"},
+		{"no authorityKeyIdentifier, issuer name is the root's", rootNoAKID, []*x509.Certificate{root}, 0, ""},
+		{"no authorityKeyIdentifier, issuer name is another's", leaf("noakid-other", otherKey, otherNoSKID, akidSpec{none: true}), []*x509.Certificate{root}, ErrnoENOKEY, "issuer name is no root's subject"},
+		{"no authorityKeyIdentifier, root's name, another key signed", leaf("noakid-forged", otherKey, fakeRootName, akidSpec{none: true}), []*x509.Certificate{root}, ErrnoEKEYREJECTED, "signature check fails"},
 		{"the root itself", root, []*x509.Certificate{root}, 0, ""},
-		{"the root itself without AKID", rootNoAKID, []*x509.Certificate{rootNoAKID}, ErrnoENOKEY, "no authorityKeyIdentifier"},
+		{"the root itself without AKID", rootNoAKID, []*x509.Certificate{rootNoAKID}, 0, ""},
 		{"self-signed non-root", other, []*x509.Certificate{root}, ErrnoENOKEY, "matches no root"},
 		{"chain depth 2 (signed by a delegated key)", leaf("depth2", leafKey, delegated, akidSpec{keyID: leafSKID}), []*x509.Certificate{root}, ErrnoENOKEY, "matches no root"},
 		{"chain depth 2, delegated key also a root", leaf("depth2b", leafKey, delegated, akidSpec{keyID: leafSKID}), []*x509.Certificate{root, delegated}, 0, ""},
 		{"second of two roots", leaf("d-other2", otherKey, other, akidSpec{keyID: otherSKID}), []*x509.Certificate{root, other}, 0, ""},
 		{"no roots", delegated, nil, ErrnoENOKEY, "matches no root"},
 	}
+}
+
+func ecKey() crypto.Signer {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func rsaKey() crypto.Signer {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func TestRestrict(t *testing.T) {
+	tests := restrictCases(t, ecKey, rsaKey)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			kept, refused := Restrict([]*x509.Certificate{tc.cert}, tc.roots)

@@ -1,9 +1,15 @@
 package oracle
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -11,6 +17,7 @@ import (
 	"github.com/bpfsig/bpfsig/internal/cms"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/keygen"
+	"github.com/bpfsig/bpfsig/pkcs11"
 )
 
 // TestKeygenKernelAccepts boots the VM once and asks the real kernel about keys and
@@ -74,6 +81,20 @@ func TestKeygenKernelAccepts(t *testing.T) {
 		{Case{Name: "delegated leaf not embedded, only the root in the keyring", Content: content, Signature: leafSig, Certs: der(rootCert)}, unix.ENOKEY},
 		{Case{Name: "stray self-signed key embedded, only the root in the keyring", Content: content, Signature: straySig, Certs: der(rootCert)}, unix.ENOKEY},
 	}
+	// The same through a PKCS#11 token (SoftHSM2), when it is installed: keys that never leave
+	// the token sign, the kernel verifies.
+	if toks, why := tokenSigners(t, map[string]crypto.Signer{"rsa": rsaKey, "p256": p256Key}); why != "" {
+		t.Logf("PKCS#11 cases left out: %s", why)
+	} else {
+		if !bytes.Equal(sign(toks["rsa"], rsaCert, cms.SignOptions{}), sign(rsaKey, rsaCert, cms.SignOptions{})) {
+			t.Error("RSA CMS signature through the token differs from the file key's")
+		}
+		ks = append(ks,
+			kase{Case{Name: "PKCS#11 token rsa2048 (keygen key imported)", Content: content, Signature: sign(toks["rsa"], rsaCert, cms.SignOptions{}), Certs: der(rsaCert)}, 0},
+			kase{Case{Name: "PKCS#11 token p256 (keygen key imported)", Content: content, Signature: sign(toks["p256"], p256Cert, cms.SignOptions{}), Certs: der(p256Cert)}, 0},
+			kase{Case{Name: "PKCS#11 token p256, other certificate in the keyring", Content: content, Signature: sign(toks["p256"], p256Cert, cms.SignOptions{}), Certs: der(p384Cert)}, unix.ENOKEY},
+		)
+	}
 	cases := make([]Case, len(ks))
 	for i, k := range ks {
 		cases[i] = k.c
@@ -101,6 +122,60 @@ func TestKeygenKernelAccepts(t *testing.T) {
 			t.Errorf("%s: model answered %s, kernel %s", k.c.Name, errnoText(model), errnoText(got))
 		}
 	}
+}
+
+// tokenSigners imports keys into a fresh SoftHSM2 token (temporary SOFTHSM2_CONF) and opens
+// them through package pkcs11; why is non-empty when SoftHSM2 is not installed.
+func tokenSigners(t *testing.T, keys map[string]crypto.Signer) (map[string]crypto.Signer, string) {
+	t.Helper()
+	const module = "/usr/lib/softhsm/libsofthsm2.so"
+	util, err := exec.LookPath("softhsm2-util")
+	if err != nil {
+		return nil, "softhsm2-util not found (Debian package softhsm2)"
+	}
+	if _, err := os.Stat(module); err != nil {
+		return nil, module + " missing"
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "softhsm2.conf")
+	if err := os.Mkdir(filepath.Join(dir, "tokens"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SOFTHSM2_CONF", conf)
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(util, args...).CombinedOutput(); err != nil {
+			t.Fatalf("softhsm2-util %v: %v\n%s", args, err, out)
+		}
+	}
+	run("--init-token", "--free", "--label", "oracle", "--so-pin", "12345678", "--pin", "1234")
+	out := map[string]crypto.Signer{}
+	id := 0
+	for label, k := range keys {
+		id++
+		pemBytes, err := keygen.EncodeKey(k, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, label+".p8")
+		if err := os.WriteFile(p, pemBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		run("--import", p, "--token", "oracle", "--label", label, "--id", fmt.Sprintf("%02x", id), "--pin", "1234")
+		tk, err := pkcs11.Open("pkcs11:token=oracle;object="+label+"?pin-value=1234", pkcs11.Options{ModulePath: module})
+		if err != nil {
+			if errors.Is(err, pkcs11.ErrNoCgo) {
+				return nil, err.Error()
+			}
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tk.Close() })
+		out[label] = tk
+	}
+	return out, ""
 }
 
 func certsOf(t *testing.T, ders [][]byte) []*x509.Certificate {

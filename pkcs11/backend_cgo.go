@@ -180,7 +180,7 @@ func (s *session) sign(mech mechanism, data []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		return nil, errors.New("session is closed")
+		return nil, errors.New("key is closed")
 	}
 	if err := s.m.ctx.SignInit(s.sh, []*p11.Mechanism{p11.NewMechanism(mt, nil)}, s.priv); err != nil {
 		return nil, fmt.Errorf("C_SignInit: %w", err)

@@ -97,7 +97,8 @@ const (
 	mechECDSA                        // CKM_ECDSA: raw r||s over a digest
 )
 
-// backend is one open session on a token with a found private key.
+// backend is one open session on a token with a found private key. Both methods are safe for
+// concurrent use; close is idempotent and sign fails after it.
 type backend interface {
 	sign(m mechanism, data []byte) ([]byte, error)
 	close() error
@@ -188,15 +189,8 @@ func (k *Key) Certificate() *x509.Certificate { return k.cert }
 // String names the key by its URI, without the PIN.
 func (k *Key) String() string { return "PKCS#11 key " + k.uri.String() }
 
-// Close ends the session. The Key cannot sign afterwards.
-func (k *Key) Close() error {
-	if k.be == nil {
-		return nil
-	}
-	err := k.be.close()
-	k.be = nil
-	return err
-}
+// Close ends the session; closing again does nothing. The Key cannot sign afterwards.
+func (k *Key) Close() error { return k.be.close() }
 
 // digestInfoPrefix is the DER DigestInfo header PKCS#1 v1.5 puts before the digest.
 var digestInfoPrefix = map[crypto.Hash][]byte{
@@ -209,9 +203,6 @@ var digestInfoPrefix = map[crypto.Hash][]byte{
 // SHA-384 or SHA-512; PSS is refused), ECDSA keys with an ASN.1 DER signature as
 // crypto/ecdsa makes. rand is not used: the token supplies its own randomness.
 func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	if k.be == nil {
-		return nil, fmt.Errorf("pkcs11: sign with %s: key is closed", k.uri)
-	}
 	h := opts.HashFunc()
 	switch pub := k.pub.(type) {
 	case *rsa.PublicKey:

@@ -519,3 +519,36 @@ func BenchmarkSign(b *testing.B) {
 	b.Run("P384/pkcs11", func(b *testing.B) { benchSign(b, openKey(b, h, "token=bpfsig;object=p384", Options{}), crypto.SHA384) })
 	b.Run("P384/file", func(b *testing.B) { benchSign(b, h.ecKeys["p384"], crypto.SHA384) })
 }
+
+// TestConcurrentSign: one Key used from several goroutines (one session underneath) gives
+// correct signatures every time.
+func TestConcurrentSign(t *testing.T) {
+	h := softHSM(t)
+	k := openKey(t, h, "token=bpfsig;object=rsa", Options{})
+	d := sha256.Sum256([]byte("concurrent"))
+	want, _ := rsa.SignPKCS1v15(nil, h.rsaFile, crypto.SHA256, d[:])
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 8; i++ {
+				got, err := k.Sign(nil, d[:], crypto.SHA256)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(got, want) {
+					errs <- errors.New("wrong signature under concurrency")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -7,9 +7,10 @@
 //     matched case-insensitively (ABNF literals are) and must not repeat in the path.
 //   - Values are percent-decoded; characters outside the RFC's allowed set must be
 //     percent-encoded. "id" is raw bytes, all others are UTF-8 text.
-//   - A path attribute this package does not know (standard or vendor "x-") would make the URI
-//     match no object, so Parse rejects it: a signing tool must not silently pick another key.
-//     Unknown query attributes are ignored (kept in [URI.Ignored]), as §2.3 allows.
+//   - Attribute names outside the grammar are syntax errors. A vendor-specific ("x-") path
+//     attribute this package cannot honour would make the URI match no object, so Parse rejects
+//     it too: a signing tool must not silently pick another key. Vendor-specific query
+//     attributes are ignored (kept in [URI.Ignored]).
 //   - "pin-value" and "pin-source" may appear once each, not both. "module-path" and
 //     "module-name" at most once.
 //
@@ -67,7 +68,7 @@ type URI struct {
 	PINSource  string
 	ModuleName string
 	ModulePath string
-	// Ignored lists the names of unknown query attributes, in order.
+	// Ignored lists the names of the vendor-specific ("x-") query attributes, in order.
 	Ignored []string
 
 	pinValue    string
@@ -147,7 +148,7 @@ func splitAttr(where string, n int, attr string) (name, raw string, err error) {
 		return "", "", syntaxf("%s attribute %d has an empty name", where, n)
 	}
 	for _, c := range []byte(name) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return "", "", syntaxf("%s attribute %d: invalid character in name", where, n)
 		}
 	}
@@ -157,7 +158,7 @@ func splitAttr(where string, n int, attr string) (name, raw string, err error) {
 // Characters allowed unencoded in values besides unreserved (ALPHA DIGIT - . _ ~).
 const (
 	pathExtra  = ":[]@!$'()*+,=&"
-	queryExtra = ":[]@!$'()*+,=/?|;"
+	queryExtra = ":[]@!$'()*+,=/?|"
 )
 
 // decode percent-decodes raw, refusing characters the grammar does not allow unencoded.
@@ -320,11 +321,13 @@ func (u *URI) queryAttr(n int, attr string) error {
 		}
 		return syntaxf("attribute %s: %v", name, err)
 	}
-	switch name {
-	case "pin-value", "pin-source", "module-name", "module-path":
-	default:
+	switch {
+	case name == "pin-value" || name == "pin-source" || name == "module-name" || name == "module-path":
+	case strings.HasPrefix(name, "x-") && len(name) > 2:
 		u.Ignored = append(u.Ignored, name)
 		return nil
+	default:
+		return syntaxf("unknown query attribute %q (RFC 7512 allows pin-source, pin-value, module-name, module-path and x- vendor attributes)", name)
 	}
 	if u.present[name] {
 		return syntaxf("query attribute %q appears more than once", name)

@@ -74,8 +74,8 @@ func TestParse(t *testing.T) {
 			return want(u.ModuleName, "softhsm2")
 		}, "pkcs11:object=k?pin-value=REDACTED&module-name=softhsm2"},
 		{"pkcs11:?pin-source=/etc/pin", func(u *URI) error { return want(u.PINSource, "/etc/pin") }, "pkcs11:?pin-source=/etc/pin"},
-		{"pkcs11:object=k?x-vendor=1&foo=bar", func(u *URI) error {
-			if strings.Join(u.Ignored, ",") != "x-vendor,foo" {
+		{"pkcs11:object=k?x-vendor=1&X-Other_attr=a/b", func(u *URI) error {
+			if strings.Join(u.Ignored, ",") != "x-vendor,x-other_attr" {
 				return fmt.Errorf("ignored %v", u.Ignored)
 			}
 			return nil
@@ -157,6 +157,9 @@ func TestParseErrors(t *testing.T) {
 		{"pkcs11:?module-path=a&", "attribute 2 is empty"},
 		{"pkcs11:?module-path=a#b", "fragment"},
 		{"pkcs11:?module-path=a b", "must be percent-encoded"},
+		{"pkcs11:?module-path=a;b", "must be percent-encoded"},
+		{"pkcs11:object=k?foo=bar", "unknown query attribute \"foo\""},
+		{"pkcs11:object=k?x-=1", "unknown query attribute"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

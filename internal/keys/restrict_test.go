@@ -45,7 +45,13 @@ func akidExt(t *testing.T, a akidSpec) []pkix.Extension {
 				})
 			}
 			if a.serial != nil {
-				b.AddASN1(cbasn1.Tag(2).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(a.serial.Bytes()) })
+				// INTEGER content octets: a leading zero when the top bit is set, as in the
+				// certificate's own serialNumber.
+				v := a.serial.Bytes()
+				if len(v) == 0 || v[0]&0x80 != 0 {
+					v = append([]byte{0}, v...)
+				}
+				b.AddASN1(cbasn1.Tag(2).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(v) })
 			}
 		})
 		var err error

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/keys"
 )
 
@@ -217,4 +218,44 @@ func (t *Trust) certs() []*x509.Certificate {
 		return nil
 	}
 	return t.Certs
+}
+
+// Refusal is a certificate a restricted keyring does not take, with the kernel's errno and why.
+type Refusal struct {
+	Cert   *x509.Certificate
+	Source string // the file it came from, when known
+	Errno  compat.Errno
+	Reason string
+}
+
+// Error names the certificate, its file, the reason and the errno.
+func (r Refusal) Error() string {
+	name := "certificate"
+	if r.Cert != nil {
+		name = fmt.Sprintf("certificate %q (serial %s)", r.Cert.Subject.String(), r.Cert.SerialNumber.Text(16))
+	}
+	if r.Source != "" {
+		name += " from " + r.Source
+	}
+	return fmt.Sprintf("%s refused into the keyring: %s (%s)", name, r.Reason, r.Errno.Name())
+}
+
+// RestrictTo returns the trust set a keyring restricted with `keyctl restrict_keyring … asymmetric
+// key_or_keyring:ROOT` would hold: a certificate counts only if one of roots signed it (or it
+// is a root), as restrict_link_by_key_or_keyring decides; the others are returned as refusals.
+// A signature by a refused certificate then fails as a key that is not in the keyring (ENOKEY).
+func (t *Trust) RestrictTo(roots []*x509.Certificate) (*Trust, []Refusal) {
+	kept, refused := keys.RestrictTrust(&keys.Trust{Certs: t.certs(), Sources: t.sources()}, roots)
+	out := make([]Refusal, len(refused))
+	for i, r := range refused {
+		out[i] = Refusal{Cert: r.Cert, Source: r.Source, Errno: r.Errno, Reason: r.Reason}
+	}
+	return &Trust{Certs: kept.Certs, Sources: kept.Sources}, out
+}
+
+func (t *Trust) sources() []string {
+	if t == nil {
+		return nil
+	}
+	return t.Sources
 }

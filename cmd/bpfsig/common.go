@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/pkcs11" // pkcs11: key URIs (cgo)
 )
 
 var (
@@ -35,7 +37,30 @@ func loadTrust(c *cli.Context, certName, dirName string) (*bpfsig.Trust, error) 
 	if len(t.Certs) == 0 {
 		return nil, failed("the trust set is empty (no certificate in %v %v)", files, dirs)
 	}
-	return t, nil
+	return restrictTrust(c, t)
+}
+
+var restrictFlag = &cli.StringSliceFlag{Name: "restrict-to", Usage: "treat the trust set as a keyring restricted to keys signed by ROOT (`FILE`, repeatable), like keyctl restrict_keyring … key_or_keyring:ROOT"}
+
+// restrictTrust applies --restrict-to: certificates no root signed are refused into the
+// keyring (named on stderr, with the reason) and their signatures then fail with ENOKEY.
+func restrictTrust(c *cli.Context, t *bpfsig.Trust) (*bpfsig.Trust, error) {
+	paths := c.StringSlice("restrict-to")
+	if len(paths) == 0 {
+		return t, nil
+	}
+	roots, err := bpfsig.LoadTrustFrom(paths, nil)
+	if err != nil {
+		return nil, failed("--restrict-to: %v", err)
+	}
+	if len(roots.Certs) == 0 {
+		return nil, failed("--restrict-to %v: no certificate", paths)
+	}
+	kept, refused := t.RestrictTo(roots.Certs)
+	for _, r := range refused {
+		fmt.Fprintf(c.App.ErrWriter, "bpfsig: --restrict-to: %v\n", r)
+	}
+	return kept, nil
 }
 
 // loadSigner reads --key and --cert (names given) and checks they belong together.
@@ -62,6 +87,9 @@ func loadSignerFrom(c *cli.Context, kp, cp string) (*bpfsig.Signer, error) {
 		opts = append(opts, bpfsig.WithBackendOption("module-path", m))
 	}
 	s, err := bpfsig.LoadSigner(kp, cp, opts...)
+	if errors.Is(err, pkcs11.ErrUsage) {
+		return nil, usage("%v", err)
+	}
 	if err != nil {
 		return nil, failed("%v", err)
 	}

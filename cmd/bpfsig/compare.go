@@ -18,7 +18,7 @@ func compareCommand() *cli.Command {
 		Usage:     "how a kernel of each scheme treats a skeleton, as it is or under tamper scenarios",
 		ArgsUsage: "FILE",
 		Flags: []cli.Flag{
-			certFlag, keyringFlag, jsonFlag,
+			certFlag, keyringFlag, restrictFlag, jsonFlag,
 			&cli.StringFlag{Name: "tamper", Usage: "`all` or a comma-separated list of scenarios: sign under every scheme, tamper, judge"},
 			keyFlag, &cli.StringFlag{Name: "sign-cert", Usage: "with --tamper: the signer's certificate (defaults to --cert)"}, signerID, p11Module,
 			&cli.BoolFlag{Name: "live", Usage: "add the running kernel's verdict where it can decide (needs root)"},

@@ -206,6 +206,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			oracleCommand(),
 			mapvalueCommand(),
 			loaderCommand(),
+			keygenCommand(),
 		},
 	}
 }

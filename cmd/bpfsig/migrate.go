@@ -31,6 +31,7 @@ func migrateCommand() *cli.Command {
 			keyFlag, signCert, signerID, p11Module,
 			&cli.StringSliceFlag{Name: "trust", Usage: "old signer's certificate `FILE` (repeatable; default: the signing certificate)"},
 			&cli.StringSliceFlag{Name: "trust-keyring", Usage: "directory of old signers' certificates"},
+			restrictFlag,
 			&cli.StringFlag{Name: "scheme", Usage: "target scheme (default: from --policy, else raw)"},
 			&cli.StringFlag{Name: "generation", Usage: "check generation for legacy/chain targets: v1|v2"},
 			&cli.StringFlag{Name: "policy", Usage: "policy `FILE` choosing the target per program"},

@@ -34,7 +34,7 @@ func verifyCommand() *cli.Command {
 		ArgsUsage: "FILE|DIR...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scheme", Value: "auto", Usage: "auto, or a scheme the content must have"},
-			certFlag, keyringFlag, jsonFlag, jobsFlag,
+			certFlag, keyringFlag, restrictFlag, jsonFlag, jobsFlag,
 			&cli.StringFlag{Name: "oracle", Usage: "ask a real kernel: vm (a throwaway VM judges the signature)"},
 			&cli.StringFlag{Name: "kernel", Usage: "judge on a kernel profile (" + strings.Join(bpfsig.KernelProfiles(), ", ") + ") instead of the scheme's own kernel model"},
 			&cli.StringFlag{Name: "procedure", Usage: "with --kernel: the application's libbpf load procedure, 6.18|mainline|chain (default: the one built for the skeleton's scheme)"},

@@ -5,17 +5,17 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/bpfsig/bpfsig/compat"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// Linux errno values a restricted keyring answers with. They are plain numbers so that this
-// package builds on every OS; each equals the Linux errno of the same name.
+// The errnos a restricted keyring answers with (portable Linux values).
 const (
-	ErrnoENOPKG       = 65
-	ErrnoENOKEY       = 126
-	ErrnoEKEYREJECTED = 129
+	ErrnoENOPKG       = compat.ENOPKG
+	ErrnoENOKEY       = compat.ENOKEY
+	ErrnoEKEYREJECTED = compat.EKEYREJECTED
 )
 
 // ErrRefused is wrapped by every [Refusal.Err].
@@ -24,23 +24,13 @@ var ErrRefused = errors.New("certificate refused by the restricted keyring")
 // Refusal is a certificate a restricted keyring would not link, and why.
 type Refusal struct {
 	Cert   *x509.Certificate
-	Source string // file the certificate came from ([RestrictTrust]); "" for [Restrict]
-	Errno  int    // Linux errno add_key(2) returns: ErrnoENOKEY, ErrnoEKEYREJECTED or ErrnoENOPKG
+	Source string       // file the certificate came from ([RestrictTrust]); "" for [Restrict]
+	Errno  compat.Errno // the errno add_key(2) returns: ENOKEY, EKEYREJECTED or ENOPKG
 	Reason string
 }
 
 // ErrnoName is the errno's symbolic name ("ENOKEY", ...).
-func (r Refusal) ErrnoName() string {
-	switch r.Errno {
-	case ErrnoENOKEY:
-		return "ENOKEY"
-	case ErrnoEKEYREJECTED:
-		return "EKEYREJECTED"
-	case ErrnoENOPKG:
-		return "ENOPKG"
-	}
-	return fmt.Sprintf("errno %d", r.Errno)
-}
+func (r Refusal) ErrnoName() string { return r.Errno.Name() }
 
 // Err is the refusal as an error wrapping [ErrRefused], naming the certificate, its file and
 // the kernel's errno.

@@ -78,9 +78,9 @@ func TestRestrictAgainstRunningKernel(t *testing.T) {
 			_, refused := Restrict([]*x509.Certificate{tc.cert}, tc.roots)
 			model := 0
 			if len(refused) == 1 {
-				model = refused[0].Errno
+				model = int(refused[0].Errno)
 			}
-			if kernel == int(unix.EINVAL) && model == ErrnoEKEYREJECTED {
+			if kernel == int(unix.EINVAL) && model == int(ErrnoEKEYREJECTED) {
 				// Kernels >= 6.13: an RSA signature by another key fails to decode (EINVAL).
 				t.Logf("%s: kernel EINVAL for a failed signature check (Restrict: EKEYREJECTED)", tc.name)
 				kernel = model
@@ -88,7 +88,7 @@ func TestRestrictAgainstRunningKernel(t *testing.T) {
 			if kernel != model {
 				t.Errorf("%s: kernel add_key: %v (%d), Restrict: %d", tc.name, kerr, kernel, model)
 			}
-			if model != tc.errno {
+			if model != int(tc.errno) {
 				t.Errorf("%s: Restrict: %d, table says %d", tc.name, model, tc.errno)
 			}
 			n++

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"math/big"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ type restrictCase struct {
 	name  string
 	cert  *x509.Certificate
 	roots []*x509.Certificate
-	errno int // 0: kept
+	errno compat.Errno // 0: kept
 	msg   string
 }
 

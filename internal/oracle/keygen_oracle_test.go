@@ -7,12 +7,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/bpfsig/bpfsig/compat"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfsig/bpfsig/internal/cms"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
@@ -65,21 +64,21 @@ func TestKeygenKernelAccepts(t *testing.T) {
 	straySig := sign(strayKey, strayCert, cms.SignOptions{IncludeCertificate: true})
 	type kase struct {
 		c    Case
-		want unix.Errno
+		want compat.Errno
 	}
 	ks := []kase{
 		{Case{Name: "keygen rsa2048 self-signed", Content: content, Signature: sign(rsaKey, rsaCert, cms.SignOptions{}), Certs: der(rsaCert)}, 0},
 		{Case{Name: "keygen p256 self-signed", Content: content, Signature: sign(p256Key, p256Cert, cms.SignOptions{}), Certs: der(p256Cert)}, 0},
 		{Case{Name: "keygen p384 self-signed, SHA-384", Content: content, Signature: sign(p384Key, p384Cert, cms.SignOptions{Digest: crypto.SHA384}), Certs: der(p384Cert)}, 0},
-		{Case{Name: "keygen p256, content flipped", Content: flipped, Signature: sign(p256Key, p256Cert, cms.SignOptions{}), Certs: der(p256Cert)}, unix.EKEYREJECTED},
+		{Case{Name: "keygen p256, content flipped", Content: flipped, Signature: sign(p256Key, p256Cert, cms.SignOptions{}), Certs: der(p256Cert)}, compat.EKEYREJECTED},
 		{Case{Name: "delegated rsa2048 leaf in the keyring", Content: content, Signature: leafSig, Certs: der(leafCert)}, 0},
 		// Embedding the delegated certificate does not make the root vouch for it at signature
 		// time: the delegated certificate must be in the keyring (where a key_or_keyring
 		// restriction admits it because the root signed it). The 6.12 kernel says ENOKEY.
-		{Case{Name: "delegated leaf embedded, only the root in the keyring", Content: content, Signature: leafSigEmbedded, Certs: der(rootCert)}, unix.ENOKEY},
+		{Case{Name: "delegated leaf embedded, only the root in the keyring", Content: content, Signature: leafSigEmbedded, Certs: der(rootCert)}, compat.ENOKEY},
 		{Case{Name: "delegated leaf embedded, root and leaf in the keyring", Content: content, Signature: leafSigEmbedded, Certs: der(rootCert, leafCert)}, 0},
-		{Case{Name: "delegated leaf not embedded, only the root in the keyring", Content: content, Signature: leafSig, Certs: der(rootCert)}, unix.ENOKEY},
-		{Case{Name: "stray self-signed key embedded, only the root in the keyring", Content: content, Signature: straySig, Certs: der(rootCert)}, unix.ENOKEY},
+		{Case{Name: "delegated leaf not embedded, only the root in the keyring", Content: content, Signature: leafSig, Certs: der(rootCert)}, compat.ENOKEY},
+		{Case{Name: "stray self-signed key embedded, only the root in the keyring", Content: content, Signature: straySig, Certs: der(rootCert)}, compat.ENOKEY},
 	}
 	// The same through a PKCS#11 token (SoftHSM2), when it is installed: keys that never leave
 	// the token sign, the kernel verifies.
@@ -92,7 +91,7 @@ func TestKeygenKernelAccepts(t *testing.T) {
 		ks = append(ks,
 			kase{Case{Name: "PKCS#11 token rsa2048 (keygen key imported)", Content: content, Signature: sign(toks["rsa"], rsaCert, cms.SignOptions{}), Certs: der(rsaCert)}, 0},
 			kase{Case{Name: "PKCS#11 token p256 (keygen key imported)", Content: content, Signature: sign(toks["p256"], p256Cert, cms.SignOptions{}), Certs: der(p256Cert)}, 0},
-			kase{Case{Name: "PKCS#11 token p256, other certificate in the keyring", Content: content, Signature: sign(toks["p256"], p256Cert, cms.SignOptions{}), Certs: der(p384Cert)}, unix.ENOKEY},
+			kase{Case{Name: "PKCS#11 token p256, other certificate in the keyring", Content: content, Signature: sign(toks["p256"], p256Cert, cms.SignOptions{}), Certs: der(p384Cert)}, compat.ENOKEY},
 		)
 	}
 	cases := make([]Case, len(ks))
@@ -106,7 +105,7 @@ func TestKeygenKernelAccepts(t *testing.T) {
 	t.Logf("%d cases, VM boot-to-poweroff %v (kvm %v)", st.Cases, st.Boot, st.KVM)
 	for i, k := range ks {
 		got := res[i].Errno
-		var model unix.Errno
+		var model compat.Errno
 		if _, err := cms.Verify(k.c.Content, k.c.Signature, certsOf(t, k.c.Certs)); err != nil {
 			e, ok := kerrno.Of(err)
 			if !ok {

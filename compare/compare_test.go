@@ -51,10 +51,6 @@ func runFail(lsm compat.LSMKnowledge) cell {
 	return cell{outcome: compat.Rejected, stage: compat.StageRun, retval: -22, lsm: lsm, late: true}
 }
 
-func verifierFail(e compat.Errno, lsm compat.LSMKnowledge) cell {
-	return cell{outcome: compat.Rejected, stage: compat.StageVerifier, errno: e, lsm: lsm, late: true}
-}
-
 // TestCompareAsIs pins how each kernel treats each fixture as it is (docs/spec.md §4).
 func TestCompareAsIs(t *testing.T) {
 	trust := front.Trust(t)
@@ -96,8 +92,9 @@ func TestTamperMatrix(t *testing.T) {
 		// Correctly signed and loaded: legacy LSMs see the loader only (docs/spec.md §4.4, "What an LSM
 		// knows"), chain and raw see everything.
 		"intact": {okLoaderOnly, okLoaderOnly, okFull, okFull, okFull},
-		// Every scheme signs the instructions: stopped before the LSM hook.
-		"flip-insn": {admission(EKR), admission(EKR), admission(EKR), admission(EKR), admission(EKR)},
+		// Every scheme signs the instructions: stopped before the LSM hook (raw, as merged:
+		// by the digest binding of the exclusive map, EACCES, before the signature).
+		"flip-insn": {admission(EKR), admission(EKR), admission(EKR), admission(compat.EACCES), admission(EKR)},
 		// legacy: only the loader's own check catches it, after an LSM admitted the program
 		// (retval -22, docs/spec.md §4.1); chain and raw: the kernel hashes the metadata at load.
 		"flip-data": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), admission(EKR), admission(EKR), lsmDenied},
@@ -110,11 +107,12 @@ func TestTamperMatrix(t *testing.T) {
 		// legacy: libbpf's procedure requests the map hash before the load, and 6.18 refuses to
 		// hash an unfrozen map (docs/spec.md §5.3: EPERM) → the procedure stops at setup; chain: the
 		// kernel cannot hash it → EPERM before the LSM; raw: the map requirement (frozen) fails
-		// EPERM, modelled at the verifier stage.
-		"map-not-frozen": {setup(EPERM), setup(EPERM), admission(EPERM), verifierFail(EPERM, compat.LSMFull), setup(EPERM)},
+		// EPERM, before the LSM hook as merged (signed_unfrozen_fd_array_rejected).
+		"map-not-frozen": {setup(EPERM), setup(EPERM), admission(EPERM), admission(EPERM), setup(EPERM)},
 		// v1 does not test map->excl (CVE-2026-80675), v2 does (-22); the chain column's loader
-		// carries a v1 check; raw requires exclusivity (EPERM).
-		"map-not-exclusive": {okLoaderOnly, runFail(compat.LSMLoaderOnly), okFull, verifierFail(EPERM, compat.LSMFull), runFail(compat.LSMFull)},
+		// carries a v1 check; raw requires exclusivity (EPERM, before the hook:
+		// signed_nonexcl_fd_array_rejected).
+		"map-not-exclusive": {okLoaderOnly, runFail(compat.LSMLoaderOnly), okFull, admission(EPERM), runFail(compat.LSMFull)},
 		// legacy loaders compare against an all-zero map->sha; the chain kernel hashes the map
 		// itself; raw loaders check nothing.
 		"map-hash-not-computed": {runFail(compat.LSMLoaderOnly), runFail(compat.LSMLoaderOnly), okFull, okFull, okFull},

@@ -64,6 +64,10 @@ type Options struct {
 	// Overwrite replaces an existing target even when it is not a skeleton of the same
 	// program (by default such a target is refused).
 	Overwrite bool
+	// KernelMatrix fills each result's LoadsOn, StopsLoadingOn and StartsLoadingOn (every
+	// application procedure × kernel profile, old file and new; in a dry run the new file is
+	// signed in memory for it).
+	KernelMatrix bool
 	// Jobs is the number of files processed at once (0: the number of CPUs).
 	Jobs int
 	// Progress, if set, is called after each file with the count done and the total.
@@ -104,7 +108,22 @@ type Result struct {
 	Reason        string   `json:"reason,omitempty"`
 	// Warnings are behaviour changes the user must know about.
 	Warnings []string `json:"warnings,omitempty"`
+	// LoadsOn lists the application procedures and kernel profiles the new file loads on;
+	// StopsLoadingOn those the old file loaded on and the new one does not; StartsLoadingOn
+	// the reverse. Filled when Options.KernelMatrix is set, so that a fleet with mixed kernels
+	// and application builds can plan.
+	LoadsOn         []Platform `json:"loads_on,omitempty"`
+	StopsLoadingOn  []Platform `json:"stops_loading_on,omitempty"`
+	StartsLoadingOn []Platform `json:"starts_loading_on,omitempty"`
 }
+
+// Platform is an application built with a libbpf load procedure, on a kernel of a profile.
+type Platform struct {
+	Procedure string `json:"procedure"`
+	Kernel    string `json:"kernel"`
+}
+
+func (p Platform) String() string { return "libbpf " + p.Procedure + " on " + p.Kernel }
 
 // Summary is the report on a whole run.
 type Summary struct {
@@ -452,7 +471,7 @@ func one(j Job, opts *Options, w *writer) *Result {
 	}
 
 	describeChanges(r, p.Changes())
-	if opts.DryRun {
+	if opts.DryRun && !opts.KernelMatrix {
 		r.Outcome = Migrated
 		r.Reason = "dry run: nothing written"
 		return r
@@ -460,6 +479,16 @@ func one(j Job, opts *Options, w *writer) *Result {
 	out, err := p.Sign(opts.Signer)
 	if err != nil {
 		return fail(Failed, "%v", err)
+	}
+	if opts.KernelMatrix {
+		if err := platforms(r, sk, opts.Trust, out, bpfsig.NewTrust(opts.Signer.Cert)); err != nil {
+			return fail(Failed, "%v", err)
+		}
+	}
+	if opts.DryRun {
+		r.Outcome = Migrated
+		r.Reason = "dry run: nothing written"
+		return r
 	}
 	if opts.InPlace && !opts.NoBackup {
 		r.Backup = j.Source + opts.BackupSuffix
@@ -475,6 +504,47 @@ func one(j Job, opts *Options, w *writer) *Result {
 		return fail(Failed, "%v", err)
 	}
 	return r
+}
+
+// platforms fills r's LoadsOn, StopsLoadingOn and StartsLoadingOn from the application ×
+// kernel matrices of the old and the new file.
+func platforms(r *Result, old *bpfsig.Skeleton, oldTrust *bpfsig.Trust, nw *bpfsig.Skeleton, newTrust *bpfsig.Trust) error {
+	loads := func(sk *bpfsig.Skeleton, trust *bpfsig.Trust) (map[Platform]bool, []Platform, error) {
+		set := map[Platform]bool{}
+		var all []Platform
+		for _, proc := range bpfsig.Procedures() {
+			for _, k := range bpfsig.KernelProfiles() {
+				v, err := bpfsig.OnKernel(sk, k, proc, trust, compat.Conditions{})
+				if err != nil {
+					return nil, nil, err
+				}
+				pl := Platform{Procedure: string(proc), Kernel: k}
+				all = append(all, pl)
+				set[pl] = v.Outcome == compat.Accepted
+			}
+		}
+		return set, all, nil
+	}
+	was, all, err := loads(old, oldTrust)
+	if err != nil {
+		return err
+	}
+	now, _, err := loads(nw, newTrust)
+	if err != nil {
+		return err
+	}
+	for _, pl := range all {
+		switch {
+		case now[pl]:
+			r.LoadsOn = append(r.LoadsOn, pl)
+			if !was[pl] {
+				r.StartsLoadingOn = append(r.StartsLoadingOn, pl)
+			}
+		case was[pl]:
+			r.StopsLoadingOn = append(r.StopsLoadingOn, pl)
+		}
+	}
+	return nil
 }
 
 // notOurs says why an existing target is not ours to replace ("" when it is): it must be a

@@ -284,3 +284,33 @@ func TestPlanRejectsCollisions(t *testing.T) {
 		t.Fatalf("colliding targets: err = %v", err)
 	}
 }
+
+// TestMigrateReportsPlatforms: a legacy file migrated to raw loads on mainline kernels with a
+// rebuilt application and stops loading on 6.18 with the old one; the report says so per file.
+func TestMigrateReportsPlatforms(t *testing.T) {
+	src := tree(t, map[string]string{"a.skel.h": "legacy-v2"})
+	o := opts(t)
+	o.Out, o.KernelMatrix = t.TempDir(), true
+	sum, err := migrate.Run(context.Background(), []string{src}, o)
+	if err != nil || sum.Migrated != 1 {
+		t.Fatalf("%v %v", err, sum)
+	}
+	r := sum.Files[0]
+	has := func(ps []migrate.Platform, proc, kernel string) bool {
+		for _, p := range ps {
+			if p.Procedure == proc && p.Kernel == kernel {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(r.LoadsOn, "mainline", "mainline") || has(r.LoadsOn, "6.18", "6.18") {
+		t.Errorf("loads on %v", r.LoadsOn)
+	}
+	if !has(r.StopsLoadingOn, "6.18", "6.18") || has(r.StopsLoadingOn, "mainline", "mainline") {
+		t.Errorf("stops loading on %v", r.StopsLoadingOn)
+	}
+	if !has(r.StartsLoadingOn, "mainline", "mainline") {
+		t.Errorf("starts loading on %v", r.StartsLoadingOn)
+	}
+}

@@ -65,11 +65,11 @@ type Options struct {
 // IsURI reports whether s names a PKCS#11 key ("pkcs11:" prefix, any case) rather than a file.
 func IsURI(s string) bool { return p11uri.IsURI(s) }
 
-// ResolveModule picks the module path by precedence: the URI's module-path, then
+// resolveModule picks the module path by precedence: the URI's module-path, then
 // opts.ModulePath, then $BPFSIG_PKCS11_MODULE. None of them set is an [ErrUsage] error naming
 // all three. A module-name without module-path is not resolved (there is no portable search
 // path) and is an error too.
-func ResolveModule(u *p11uri.URI, opts Options) (string, error) {
+func resolveModule(u *p11uri.URI, opts Options) (string, error) {
 	if u.ModulePath != "" {
 		return u.ModulePath, nil
 	}
@@ -136,7 +136,7 @@ func Open(uri string, opts Options) (*Key, error) {
 	if !u.Has("object") && !u.Has("id") {
 		return nil, fmt.Errorf("%w: %s: name the key with object= (label) or id=", ErrUsage, u)
 	}
-	module, err := ResolveModule(u, opts)
+	module, err := resolveModule(u, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -250,4 +250,15 @@ func ecdsaDER(raw []byte, size int) ([]byte, error) {
 		b.AddASN1BigInt(s)
 	})
 	return b.Bytes()
+}
+
+// ResolveModule returns the module path a key URI resolves to by precedence: the URI's
+// module-path, then opts.ModulePath (the --pkcs11-module flag), then $BPFSIG_PKCS11_MODULE;
+// without any, an error naming all three.
+func ResolveModule(uri string, opts Options) (string, error) {
+	u, err := p11uri.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	return resolveModule(u, opts)
 }

@@ -39,7 +39,7 @@ func TestResolveModule(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ResolveModule(u, Options{ModulePath: tc.flag, Getenv: env(tc.env)})
+		got, err := resolveModule(u, Options{ModulePath: tc.flag, Getenv: env(tc.env)})
 		if tc.err != "" {
 			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s flag=%q env=%q: err %v, want %q", tc.uri, tc.flag, tc.env, err, tc.err)

@@ -9,9 +9,11 @@
 //   - Signed content: opts_insn ‖ D_0 ‖ D_1 ‖ …, the first value_size bytes of each map in
 //     fd_array, in fd_array order, unpadded. For a light skeleton: opts_insn ‖ opts_data.
 //   - opts_excl_hash = SHA-256(opts_insn); the loader has no check block and no host overrides.
-//   - Every map in fd_array must be exclusive and frozen (else EPERM) and a plain array.
-//   - Tampered instructions or metadata are stopped at admission (EKEYREJECTED), before any LSM
-//     decision; the LSM sees BPF_SIG_VERIFIED.
+//   - Every map in fd_array must be frozen and exclusive (else EPERM), a plain array, and bound
+//     to the program's digest (else EACCES): checked before the signature and before the LSM
+//     hook, as merged in mainline.
+//   - Tampered instructions fail the digest binding (EACCES), tampered metadata the signature
+//     (EKEYREJECTED), both before any LSM decision; the LSM sees BPF_SIG_VERIFIED.
 //
 // Importing the package registers the strategy with compat.
 package raw
@@ -81,14 +83,32 @@ func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOpti
 	return d.Pending(compat.Target{Scheme: compat.Raw}, l, ch, Content(l.Bytes(), d.Data()), nil), nil
 }
 
-// Verify judges a as a kernel with raw-bytes load-time verification does, loaded with the
-// matching procedure (fd_array_cnt = 1, no hash request).
+// Verify judges a as mainline's load-time verification does (the mainline kernel profile,
+// which follows torvalds/linux Documentation/bpf/signing.rst and the signed_loader selftests),
+// loaded with the matching procedure (fd_array_cnt = 1, no hash request). The order is the
+// merged kernel's: fd_array is resolved into used_maps and each folded map checked — frozen
+// (EPERM, signed_unfrozen_fd_array_rejected), exclusive (EPERM,
+// signed_nonexcl_fd_array_rejected), bound to this program's digest (EACCES,
+// signature_authenticates_insns) — then the signature over insn ‖ metadata, all before
+// security_bpf_prog_load; a failure there is never "LSM admitted, then failed".
 func (Strategy) Verify(a compat.Artifact, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
 	d, err := skel.Of(a)
 	if err != nil {
 		return kmodel.Unreadable(compat.Raw, err)
 	}
 	v := kmodel.New(compat.Raw, d)
+	if d.Signed() {
+		h := d.InsnHash()
+		switch {
+		case cond.MapNotFrozen:
+			return kmodel.Reject(v, compat.StageAdmission, compat.EPERM, "a folded map must be frozen, so the signed bytes cannot change before the loader runs (refused before the LSM hook)")
+		case cond.MapNotExclusive:
+			return kmodel.Reject(v, compat.StageAdmission, compat.EPERM, "a signed program's fd_array map must be exclusive (refused before the LSM hook)")
+		case string(d.ExclHash()) != string(h[:]):
+			return kmodel.Reject(v, compat.StageAdmission, compat.EACCES, "program's hash doesn't match map's excl_prog_hash: the digest binding fails before the signature is examined")
+		}
+		kmodel.Pass(v, compat.StageAdmission, "fd_array resolved: the metadata map is frozen, exclusive and bound to this program's digest")
+	}
 	if !kmodel.Admit(v, d, "opts_insn ‖ opts_data", Content(d.Insn(), d.Data()), trust, compat.LSMFull) {
 		return v
 	}
@@ -96,17 +116,12 @@ func (Strategy) Verify(a compat.Artifact, trust []*x509.Certificate, cond compat
 		return kmodel.Malformed(v, d)
 	}
 	kmodel.Overrides(v, d, cond)
-	if d.Signed() {
-		switch {
-		case cond.MapNotExclusive:
-			return kmodel.Reject(v, compat.StageVerifier, compat.EPERM, "a signed program's fd_array map must be exclusive")
-		case cond.MapNotFrozen:
-			return kmodel.Reject(v, compat.StageVerifier, compat.EPERM, "a signed program's fd_array map must be frozen")
+	exclusive := d.Signed()
+	if !d.Signed() {
+		var ok bool
+		if exclusive, ok = kmodel.BindExclusive(v, d, cond); !ok {
+			return v
 		}
-	}
-	exclusive, ok := kmodel.BindExclusive(v, d, cond)
-	if !ok {
-		return v
 	}
 	if c := d.Check(); c != nil {
 		v.Conformance = append(v.Conformance, "a raw-scheme loader carries no check block; this one has a "+c.Gen.String()+" check, which fails without the hash request")
@@ -126,7 +141,7 @@ func (Strategy) Explain(a compat.Artifact) []string {
 	out := []string{
 		"signed content: opts_insn ‖ opts_data (raw bytes, fd_array order, no hashing)",
 		"admission (before the LSM hook): the kernel checks the signature over the loader and its metadata map; the LSM sees BPF_SIG_VERIFIED",
-		"verifier: every fd_array map must be exclusive and frozen (EPERM) and a plain array",
+		"admission, before the signature: every fd_array map must be frozen and exclusive (EPERM), a plain array, and bound to this program's digest (EACCES)",
 		"run: the loader checks nothing itself",
 	}
 	if g := a.CheckGeneration(); g != compat.NoGeneration {

@@ -20,7 +20,7 @@ echo "== how each kernel treats one of them: a raw-bytes kernel no longer loads 
 run compare --cert "$cert" "$dir/old-skel/v2/minimal.skel.h"
 echo
 echo "== migrate them (verify the old signatures, drop check and host overrides, re-sign insn ‖ data)"
-run migrate "$dir/old-skel" --out "$dir/new-skel" --key "$key" --cert "$cert" --trust "$cert" --report "$dir/report.json"
+run migrate "$dir/old-skel" --out "$dir/new-skel" --key "$key" --cert "$cert" --trust "$cert" --kernels --report "$dir/report.json"
 echo
 echo "== verify the migrated skeletons"
 run verify --cert "$cert" "$dir/new-skel/v1/minimal.skel.h" "$dir/new-skel/v2/minimal.skel.h"
@@ -28,6 +28,9 @@ for g in v1 v2; do
   cmp "$dir/new-skel/$g/minimal.skel.h" testdata/minimal/raw.skel.h
 done
 echo "byte-identical to upstream's raw.skel.h: both"
+echo
+echo "== which application build loads the migrated skeleton on which kernel"
+run compare --cert "$cert" "$dir/new-skel/v2/minimal.skel.h" | sed -n '/^which application/,$p'
 echo
 echo "== where each scheme stops a tampered skeleton"
 run compare --tamper all --key "$key" --cert "$cert" "$dir/old-skel/v2/minimal.skel.h"

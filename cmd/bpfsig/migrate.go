@@ -42,6 +42,7 @@ func migrateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "re-sign even skeletons whose old signature does not verify (loudly)"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first refused or failed file"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace an existing target even if it is not a skeleton of the same program"},
+			&cli.BoolFlag{Name: "kernels", Usage: "say per file which application builds and kernels the new file loads on and stops loading on (always in --report and --json)"},
 			jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -60,7 +61,7 @@ func migrateCommand() *cli.Command {
 				return err
 			}
 			opts := migrate.Options{
-				Target: explicit, Policy: pol,
+				Target: explicit, Policy: pol, KernelMatrix: c.String("report") != "" || c.Bool("json") || c.Bool("kernels"),
 				Out: c.String("out"), InPlace: c.Bool("in-place"), BackupSuffix: c.String("backup-suffix"),
 				NoBackup: c.IsSet("backup-suffix") && c.String("backup-suffix") == "",
 				Signer:   s, KeepHostOverrides: c.Bool("keep-host-overrides"), DryRun: c.Bool("dry-run"),
@@ -170,6 +171,7 @@ func printMigrate(w io.Writer, s *migrate.Summary) {
 			if len(r.RemovedBlocks) > 0 {
 				fprintf(w, "  removed: %s\n", strings.Join(r.RemovedBlocks, "; "))
 			}
+			printPlatforms(w, r)
 		case migrate.UpToDate:
 			fprintf(w, "%s: up to date (%s)\n", quoteName(r.Source), r.Reason)
 		default:
@@ -225,5 +227,25 @@ func (p *progress) update(done, total int) {
 func (p *progress) finish() {
 	if p.on && p.last > 0 {
 		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func printPlatforms(w io.Writer, r *migrate.Result) {
+	list := func(ps []migrate.Platform) string {
+		if len(ps) == 0 {
+			return "none"
+		}
+		s := make([]string, len(ps))
+		for i, p := range ps {
+			s[i] = p.String()
+		}
+		return strings.Join(s, ", ")
+	}
+	if r.LoadsOn == nil && r.StopsLoadingOn == nil {
+		return
+	}
+	fprintf(w, "  loads on: %s\n", list(r.LoadsOn))
+	if len(r.StopsLoadingOn) > 0 {
+		fprintf(w, "  stops loading on: %s\n", list(r.StopsLoadingOn))
 	}
 }

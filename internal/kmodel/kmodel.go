@@ -205,9 +205,11 @@ func Overrides(v *compat.Verdict, d *skel.Doc, cond compat.Conditions) {
 // JudgeLegacy runs the 6.18 (legacy) kernel model on d, recording into v. The chain scheme uses it for
 // loads that list no signature maps, which its kernel treats exactly as legacy ones.
 func JudgeLegacy(v *compat.Verdict, d *skel.Doc, trust []*x509.Certificate, cond compat.Conditions) *compat.Verdict {
-	if cond.MapNotFrozen {
+	if cond.MapNotFrozen && !cond.MapHashNotComputed {
 		// libbpf's bpf_load_and_run requests the map's hash before the program load and gives
 		// up when that fails; 6.18 refuses to hash an unfrozen map (map_get_hash: EPERM).
+		// Without the hash request nothing refuses the unfrozen map: the loader's own check
+		// then fails on the all-zero map->sha.
 		return Reject(v, compat.StageSetup, compat.EPERM, "BPF_OBJ_GET_INFO_BY_FD refuses to hash an unfrozen map: the load procedure stops before BPF_PROG_LOAD")
 	}
 	exclusive, ok := AdmitAndBind(v, d, "opts_insn", d.Insn(), trust, compat.LSMLoaderOnly, cond)

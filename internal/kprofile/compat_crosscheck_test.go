@@ -145,25 +145,10 @@ var kernelProfile = map[compat.Scheme]struct {
 // refuses an unfrozen map. For the raw model (judged by the mainline profile) every
 // difference follows from the merged order: fd_array is resolved, and each folded map
 // checked (exclusive, frozen, digest), before the signature and before the LSM hook.
+//
+// Since the raw strategy follows the merged order, and the legacy model stops an unfrozen map
+// at setup only when the host requests the hash, there are none: every case must agree.
 var knownDifferences = map[string]string{}
-
-func init() {
-	for _, col := range []string{"legacy-v1", "legacy-v2"} {
-		for _, bits := range []string{"101", "111"} {
-			knownDifferences[col+"/conditions-"+bits] = "no hash request, so nothing refuses the unfrozen map at setup; the loader's check fails at run"
-		}
-	}
-	// The chain columns list a signature map: the chain procedure makes no hash request, and
-	// an unfrozen listed map is refused at admission by both; only unsigned/legacy fallbacks
-	// differ, and the matrix has none.
-	for _, name := range []string{"raw/map-not-frozen", "raw/conditions-001", "raw/conditions-011", "raw/conditions-101", "raw/conditions-111"} {
-		knownDifferences[name] = "mainline refuses an unfrozen folded map at admission (EPERM, before the hook); the raw model does so in the verifier, after the hook"
-	}
-	for _, name := range []string{"raw/map-not-exclusive", "raw/conditions-010", "raw/conditions-110"} {
-		knownDifferences[name] = "mainline refuses a non-exclusive folded map at admission (EPERM, before the hook); the raw model does so in the verifier, after the hook"
-	}
-	knownDifferences["raw/flip-insn"] = "the map stays bound to the original digest: mainline's fd_array resolution fails the digest binding (EACCES) before the signature is examined; the raw model answers EKEYREJECTED"
-}
 
 // TestProfilesMatchCompatModels checks the 6.18 and chain profiles against the current
 // legacy and chain strategies, and the mainline profile against the raw strategy, on the

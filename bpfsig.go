@@ -80,9 +80,7 @@ const MaxHeaderSize = fsio.SkeletonLimit
 // Skeleton is one parsed light skeleton. It is immutable: Sign returns a new one. Parsing,
 // loader decoding and detection happen once, when it is opened.
 type Skeleton struct {
-	doc    *skel.Doc
-	det    compat.Detection
-	detErr error
+	doc *skel.Doc
 	cmsCache
 }
 
@@ -116,11 +114,7 @@ func FromArtifact(a compat.Artifact) (*Skeleton, error) {
 	return wrap(d), nil
 }
 
-func wrap(d *skel.Doc) *Skeleton {
-	s := &Skeleton{doc: d}
-	s.det, s.detErr = compat.Detect(d)
-	return s
-}
+func wrap(d *skel.Doc) *Skeleton { return &Skeleton{doc: d} }
 
 // Artifact returns the skeleton as the Strategy interface takes it.
 func (s *Skeleton) Artifact() compat.Artifact { return s.doc }
@@ -153,21 +147,21 @@ func (s *Skeleton) Signed() bool { return s.doc.Signed() }
 
 // Scheme returns the scheme detected from the content ("" when detection failed: Detection
 // says why).
-func (s *Skeleton) Scheme() Scheme { return s.det.Scheme }
+func (s *Skeleton) Scheme() Scheme { det, _ := s.doc.Detect(); return det.Scheme }
 
 // Generation returns the generation of the loader's check block, NoGeneration without one.
 func (s *Skeleton) Generation() Generation { return s.doc.CheckGeneration() }
 
 // Detection returns the scheme detected from the content with its evidence, or the reason no
 // scheme, or more than one, claims it.
-func (s *Skeleton) Detection() (Detection, error) { return s.det, s.detErr }
+func (s *Skeleton) Detection() (Detection, error) { return s.doc.Detect() }
 
 // LoaderError says why opts_insn is not a loader of a known shape, nil when it is.
 func (s *Skeleton) LoaderError() error { return s.doc.LoaderError() }
 
 // WithPath returns the skeleton under another name, for messages and reports.
 func (s *Skeleton) WithPath(path string) *Skeleton {
-	return &Skeleton{doc: s.doc.WithPath(path), det: s.det, detErr: s.detErr}
+	return &Skeleton{doc: s.doc.WithPath(path)}
 }
 
 // WriteFile writes the header to path atomically: a reader, or a crash, sees the old file or
@@ -187,7 +181,7 @@ func (s *Skeleton) WriteFile(path string) error {
 
 // Explain describes what the skeleton's scheme signs and checks, for this skeleton.
 func (s *Skeleton) Explain() ([]string, error) {
-	if s.det.Scheme == Unsigned {
+	if s.Scheme() == Unsigned {
 		return []string{"unsigned: nothing is signed; a kernel that requires signatures refuses it"}, nil
 	}
 	st, err := s.strategy()
@@ -198,10 +192,11 @@ func (s *Skeleton) Explain() ([]string, error) {
 }
 
 func (s *Skeleton) strategy() (compat.Strategy, error) {
-	if s.detErr != nil {
-		return nil, s.detErr
+	det, err := s.doc.Detect()
+	if err != nil {
+		return nil, err
 	}
-	return compat.Lookup(s.det.Scheme)
+	return compat.Lookup(det.Scheme)
 }
 
 // Schemes lists the registered schemes.

@@ -62,13 +62,14 @@ type SignerRef struct {
 // set.
 func (s *Skeleton) Inspect() *Report {
 	d := s.doc
+	det, detErr := d.Detect()
 	r := &Report{
-		File: d.Path(), FileBase64: fsio.RawName(d.Path()), Name: d.Name(), Scheme: s.det.Scheme, Generation: d.CheckGeneration().String(), Evidence: s.det.Evidence,
+		File: d.Path(), FileBase64: fsio.RawName(d.Path()), Name: d.Name(), Scheme: det.Scheme, Generation: d.CheckGeneration().String(), Evidence: det.Evidence,
 		InsnBytes: len(d.Insn()), InsnSlots: len(d.Insn()) / 8, DataBytes: len(d.Data()),
 		Maps: d.File().Maps(), Progs: d.File().Progs(), OverrideBlocks: []Override{},
 	}
-	if s.detErr != nil {
-		r.Error = s.detErr.Error()
+	if detErr != nil {
+		r.Error = detErr.Error()
 	} else if st, err := s.strategy(); err == nil {
 		r.Status = st.Info().Status
 	}

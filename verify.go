@@ -58,7 +58,7 @@ func Judge(sk *Skeleton, kernel Scheme, trust *Trust, cond Conditions) (*Verdict
 }
 
 func rejected(sk *Skeleton, kernel Scheme, reason string) *Verdict {
-	return &Verdict{Kernel: kernel, Artifact: sk.det.Scheme, Generation: sk.Generation(), Signed: sk.Signed(), Outcome: compat.Rejected, Reason: reason}
+	return &Verdict{Kernel: kernel, Artifact: sk.Scheme(), Generation: sk.Generation(), Signed: sk.Signed(), Outcome: compat.Rejected, Reason: reason}
 }
 
 // VerifyOnKernel is Verify on a kernel profile: sk, loaded by an application running proc, as

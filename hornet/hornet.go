@@ -23,6 +23,7 @@
 package hornet
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 
@@ -56,7 +57,9 @@ func (Strategy) Info() compat.Info {
 
 // Detect claims a signed skeleton whose signature carries the Hornet attribute.
 func (Strategy) Detect(a compat.Artifact) (compat.Claim, bool) {
-	if !a.Signed() || !ihornet.IsHornet(a.Sig()) {
+	// The attribute's OID bytes must occur in the DER before the signature is parsed: most
+	// signatures are not Hornet's, and detection asks every strategy.
+	if !a.Signed() || !bytes.Contains(a.Sig(), ihornet.OIDContents()) || !ihornet.IsHornet(a.Sig()) {
 		return compat.Claim{}, false
 	}
 	return compat.Claim{Specificity: 30, Evidence: []string{"opts_sig has the Hornet signed attribute " + ihornet.OIDString}}, true

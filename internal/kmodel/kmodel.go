@@ -18,7 +18,7 @@ import (
 
 // New starts a verdict of the kernel of scheme kernel on d.
 func New(kernel compat.Scheme, d *skel.Doc) *compat.Verdict {
-	det, err := compat.Detect(d)
+	det, err := d.Detect()
 	v := &compat.Verdict{Kernel: kernel, Artifact: det.Scheme, Generation: d.CheckGeneration(), Signed: d.Signed()}
 	if err != nil {
 		v.Notes = append(v.Notes, err.Error())

@@ -127,7 +127,7 @@ func TestExplainInnerFailure(t *testing.T) {
 func TestExplainLegacyCheck(t *testing.T) {
 	kernel(t)
 	a := open(t, "minimal/legacy-v2.skel.h")
-	d := a.Data()
+	d := append([]byte(nil), a.Data()...)
 	d[len(d)-1] ^= 1
 	a, err := a.Blobs(a.Insn(), d, nil)
 	if err != nil {

@@ -58,7 +58,9 @@ func (d *Doc) Attach(l *loader.Loader, sig []byte, maps []int32) (*Doc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Doc{path: d.path, file: f, loader: l}, nil
+	nd := newDoc(d.path, f)
+	nd.loader = l
+	return nd, nil
 }
 
 // Blobs returns a copy of d whose blobs are replaced (nil sig keeps the signature): the

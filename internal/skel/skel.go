@@ -16,16 +16,27 @@ import (
 
 // Doc is one parsed light skeleton. It is immutable: edits return a new Doc.
 type Doc struct {
-	path      string
-	file      *lskel.File
-	loader    *loader.Loader
-	loaderErr error
+	path string
+	file *lskel.File
+	// The blobs, copied out of the header once; the Doc is immutable, so they are shared.
+	insn, data, sigDER, excl []byte
+	loader                   *loader.Loader
+	loaderErr                error
 
 	insnHash, dataHash sync.Once
 	ih, dh             [32]byte
 	sigOnce            sync.Once
 	sig                *cms.Signature
 	sigErr             error
+	detOnce            sync.Once
+	det                compat.Detection
+	detErr             error
+}
+
+// Detect is compat.Detect(d), asked of the registry once per Doc.
+func (d *Doc) Detect() (compat.Detection, error) {
+	d.detOnce.Do(func() { d.det, d.detErr = compat.Detect(d) })
+	return d.det, d.detErr
 }
 
 var _ compat.Artifact = (*Doc)(nil)
@@ -42,14 +53,18 @@ func Parse(path string, src []byte) (*Doc, error) {
 
 // FromFile wraps a parsed header, decoding its loader.
 func FromFile(path string, f *lskel.File) *Doc {
-	d := &Doc{path: path, file: f}
-	l, err := loader.Decode(f.Insn())
+	d := newDoc(path, f)
+	l, err := loader.Decode(d.insn)
 	if err != nil {
 		d.loaderErr = fmt.Errorf("%s: opts_insn: %w", path, err)
 	} else {
 		d.loader = l
 	}
 	return d
+}
+
+func newDoc(path string, f *lskel.File) *Doc {
+	return &Doc{path: path, file: f, insn: f.Insn(), data: f.Data(), sigDER: f.Sig(), excl: f.ExclHash()}
 }
 
 // Of returns the model behind a: a itself when it is a *Doc, else a parse of a.Source().

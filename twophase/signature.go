@@ -87,8 +87,8 @@ const MaxSignatureFile = 64 << 10
 
 var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 
-// ParseSignature decodes b as format f. A PEM block must be "PKCS7" or "CMS" (anything
-// after it is refused, as is text before it); Auto takes PEM and DER ContentInfo{signedData}
+// ParseSignature decodes b as format f. A PEM block must be "PKCS7" or "CMS" (white space
+// may precede it; anything after it is refused); Auto takes PEM and DER ContentInfo{signedData}
 // for CMS, and anything else for a raw signature. An empty input is an error.
 func ParseSignature(b []byte, f Format) (*Signature, error) {
 	if len(b) == 0 {
@@ -106,7 +106,7 @@ func ParseSignature(b []byte, f Format) (*Signature, error) {
 		return &Signature{Format: Raw, Bytes: b}, nil
 	case CMS, Auto:
 		if isPEM {
-			blk, rest := pem.Decode(b)
+			blk, rest := pem.Decode(bytes.TrimLeft(b, " \t\r\n"))
 			if blk == nil {
 				return nil, errors.New("signature: malformed PEM")
 			}

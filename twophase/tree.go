@@ -112,6 +112,10 @@ func checkName(n string) error {
 	return nil
 }
 
+// ErrOutputInSource is wrapped by WriteTree's and AttachTree's error for an output directory
+// that is, or lies inside, a source directory.
+var ErrOutputInSource = errors.New("output directory is, or is inside, a source directory")
+
 // TreeOptions configure WriteTree and AttachTree.
 type TreeOptions struct {
 	// Target is the scheme asked for explicitly (zero: none); Policy chooses per program;
@@ -123,6 +127,8 @@ type TreeOptions struct {
 	// Check, when set, is called with each skeleton before it is converted; an error refuses
 	// the skeleton (migrate verifies the old signature here).
 	Check func(*bpfsig.Skeleton) error
+	// BackupSuffix names the backups directory walks leave out (default ".orig", migrate's).
+	BackupSuffix string
 }
 
 // Outcome is what happened to one skeleton of a tree.
@@ -137,15 +143,18 @@ const (
 
 // FileResult is the report on one skeleton of a tree.
 type FileResult struct {
-	Source     string   `json:"source"`
-	Name       string   `json:"name,omitempty"`
-	Output     string   `json:"output,omitempty"`
-	Scheme     string   `json:"scheme,omitempty"`
-	Generation string   `json:"generation,omitempty"`
-	Signer     string   `json:"signer,omitempty"`
-	Outcome    Outcome  `json:"outcome"`
-	Reason     string   `json:"reason,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
+	Source string `json:"source"`
+	Name   string `json:"name,omitempty"`
+	// From and FromGeneration are the scheme and generation the source was in.
+	From           string   `json:"from,omitempty"`
+	FromGeneration string   `json:"from_generation,omitempty"`
+	Output         string   `json:"output,omitempty"`
+	Scheme         string   `json:"scheme,omitempty"`
+	Generation     string   `json:"generation,omitempty"`
+	Signer         string   `json:"signer,omitempty"`
+	Outcome        Outcome  `json:"outcome"`
+	Reason         string   `json:"reason,omitempty"`
+	Notes          []string `json:"notes,omitempty"`
 }
 
 // IsSkeleton reports whether a directory walk takes name: *.skel.h and *.lskel.h.
@@ -153,8 +162,11 @@ func IsSkeleton(name string) bool {
 	return strings.HasSuffix(name, ".skel.h") || strings.HasSuffix(name, ".lskel.h")
 }
 
-func walk(srcs []string, exclude ...string) (*fsio.WalkResult, error) {
-	wo := fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: ".orig"}
+func walk(srcs []string, backup string, exclude ...string) (*fsio.WalkResult, error) {
+	if backup == "" {
+		backup = ".orig"
+	}
+	wo := fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: backup}
 	for _, x := range exclude {
 		if x != "" {
 			wo.Exclude = append(wo.Exclude, x)
@@ -213,9 +225,9 @@ func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResu
 	if src, overlap, err := fsio.OutputOverlap(dir, srcs); err != nil {
 		return nil, nil, err
 	} else if overlap {
-		return nil, nil, fmt.Errorf("--out %s is, or is inside, the source directory %s", dir, src)
+		return nil, nil, fmt.Errorf("%w: --out %s is, or is inside, the source directory %s", ErrOutputInSource, dir, src)
 	}
-	w, err := walk(srcs, dir)
+	w, err := walk(srcs, o.BackupSuffix, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,6 +250,7 @@ func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResu
 		}
 		t := p.Target()
 		tbs := p.Content()
+		r.From, r.FromGeneration = string(sk.Scheme()), sk.Generation().String()
 		out := filepath.Join(dir, filepath.FromSlash(name)+TBSSuffix)
 		if err := atomicfile.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			r.Outcome, r.Reason = Failed, err.Error()
@@ -282,9 +295,10 @@ type AttachTreeOptions struct {
 	Cert   *x509.Certificate
 	Format Format
 	// Out mirrors the skeletons into a directory; Write, when set, writes instead (one of
-	// them is required). Write is given the source and the attached skeleton.
+	// them is required). Write is given the skeleton's NAME, its source and the attached
+	// skeleton, and returns the path written.
 	Out   string
-	Write func(source string, sk *bpfsig.Skeleton) (string, error)
+	Write func(name, source string, sk *bpfsig.Skeleton) (string, error)
 }
 
 // AttachTree attaches the signatures in o.Sigs to the skeletons under srcs and writes them.
@@ -316,10 +330,10 @@ func AttachTree(srcs []string, o AttachTreeOptions) ([]*FileResult, error) {
 		if src, overlap, err := fsio.OutputOverlap(o.Out, srcs); err != nil {
 			return nil, err
 		} else if overlap {
-			return nil, fmt.Errorf("--out %s is, or is inside, the source directory %s", o.Out, src)
+			return nil, fmt.Errorf("%w: --out %s is, or is inside, the source directory %s", ErrOutputInSource, o.Out, src)
 		}
 	}
-	w, err := walk(srcs, o.Out, o.Sigs)
+	w, err := walk(srcs, o.BackupSuffix, o.Out, o.Sigs)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +404,7 @@ func attachOne(src string, e *Entry, mf string, o *AttachTreeOptions, r *FileRes
 	}
 	var out string
 	if o.Write != nil {
-		if out, err = o.Write(src, a.Skeleton); err != nil {
+		if out, err = o.Write(e.Name, src, a.Skeleton); err != nil {
 			return err
 		}
 	} else {
@@ -403,6 +417,7 @@ func attachOne(src string, e *Entry, mf string, o *AttachTreeOptions, r *FileRes
 		}
 	}
 	pt := p.Target()
+	r.From, r.FromGeneration = string(sk.Scheme()), sk.Generation().String()
 	r.Output, r.Outcome, r.Signer, r.Notes = out, Written, a.Signer, a.Notes
 	r.Scheme, r.Generation = string(pt.Scheme), pt.Generation.String()
 	return nil

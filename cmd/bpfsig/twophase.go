@@ -4,15 +4,18 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"path/filepath"
 	"strings"
 
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
 	"github.com/bpfsig/bpfsig/internal/fsio"
+	"github.com/bpfsig/bpfsig/migrate"
 	"github.com/bpfsig/bpfsig/twophase"
 )
 
@@ -229,6 +232,102 @@ func treeExit(res []*twophase.FileResult) error {
 		if r.Outcome != twophase.Written {
 			return failed("")
 		}
+	}
+	return nil
+}
+
+// migrateTwoPhaseFlags are migrate's flags for a two-phase migration (--cert and --signer-id
+// are migrate's own: in phase two, the new signer's certificate and the signer id form).
+func migrateTwoPhaseFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "tbs-out", Usage: "phase one: verify the old signatures and write NAME.tbs per skeleton and manifest.json into `DIR` (no key)"},
+		&cli.StringFlag{Name: "sigs", Usage: "phase two: attach the NAME.sig files of `DIR` (laid out as --tbs-out wrote NAME.tbs), verified against --cert"},
+		&cli.StringFlag{Name: "manifest", Usage: "phase two: the manifest `FILE` (default: DIR/manifest.json of --sigs)"},
+		&cli.StringFlag{Name: "sig-format", Value: "auto", Usage: "phase two: auto|cms|raw"},
+		&cli.BoolFlag{Name: "normalize", Usage: "phase two: re-encode a CMS carrying certificates or another signer id into the kernel-profile form"},
+	}
+}
+
+// migrateTwoPhase runs `migrate --tbs-out DIR` or `migrate --sigs DIR`.
+func migrateTwoPhase(c *cli.Context) error {
+	if c.String("tbs-out") != "" && c.String("sigs") != "" {
+		return usage("migrate: --tbs-out (phase one) and --sigs (phase two) are separate runs")
+	}
+	if c.Bool("dry-run") || c.IsSet("jobs") || c.Bool("fail-fast") {
+		return usage("migrate: --dry-run, --jobs and --fail-fast do not apply to a two-phase migration")
+	}
+	explicit, pol, err := targetFlags(c)
+	if err != nil {
+		return err
+	}
+	if p := c.String("report"); p != "" {
+		if err := migrate.CheckReportPath(p); err != nil {
+			return usage("--report: %v", err)
+		}
+	}
+	opts := migrate.Options{Target: explicit, Policy: pol, BackupSuffix: c.String("backup-suffix"),
+		NoBackup: c.IsSet("backup-suffix") && c.String("backup-suffix") == ""}
+	var sum *migrate.Summary
+	if dir := c.String("tbs-out"); dir != "" {
+		if c.String("key") != "" || c.String("cert") != "" || c.String("out") != "" || c.Bool("in-place") {
+			return usage("migrate --tbs-out: phase one takes no --key, --cert, --out or --in-place (the old signers' certificates go in --trust)")
+		}
+		if opts.Trust, err = loadTrust(c, "trust", "trust-keyring"); err != nil {
+			return err
+		}
+		opts.KeepHostOverrides, opts.Force = c.Bool("keep-host-overrides"), c.Bool("force")
+		if opts.Force {
+			logrus.Warn("--force: skeletons whose old signature does not verify get a TBS anyway")
+		}
+		sum, err = migrate.RunTBS(c.Args().Slice(), dir, opts)
+	} else {
+		if c.String("key") != "" || c.Bool("force") || c.Bool("keep-host-overrides") {
+			return usage("migrate --sigs: phase two takes no --key, --force or --keep-host-overrides (phase one decided)")
+		}
+		if c.String("cert") == "" {
+			return usage("migrate --sigs: --cert FILE (the new signer's certificate) is required")
+		}
+		if (c.String("out") == "") == !c.Bool("in-place") {
+			return usage("migrate: give exactly one of --out DIR and --in-place")
+		}
+		cert, err := oneCert(c.String("cert"))
+		if err != nil {
+			return err
+		}
+		format, err := twophase.ParseFormat(c.String("sig-format"))
+		if err != nil {
+			return usage("--sig-format: %v", err)
+		}
+		form, err := compat.ParseSignerIDForm(c.String("signer-id"))
+		if err != nil {
+			return usage("--signer-id: %v", err)
+		}
+		opts.Out, opts.InPlace, opts.Overwrite = c.String("out"), c.Bool("in-place"), c.Bool("overwrite")
+		so := migrate.SignatureOptions{Sigs: c.String("sigs"), Manifest: c.String("manifest"), Cert: cert, Format: format, Normalize: c.Bool("normalize"), SignerID: form}
+		sum, err = migrate.RunAttach(c.Args().Slice(), so, opts)
+	}
+	if errors.Is(err, migrate.ErrUsage) {
+		return usage("migrate: %v", strings.TrimPrefix(err.Error(), "usage: "))
+	}
+	if err != nil {
+		return failed("%v", err)
+	}
+	var reportErr error
+	if p := c.String("report"); p != "" {
+		reportErr = writeReport(p, sum)
+	}
+	if c.Bool("json") {
+		if err := writeJSON(c.App.Writer, map[string]any{"summary": summaryJSON(sum), "files": sum.Files}); err != nil {
+			return err
+		}
+	} else {
+		printMigrate(c.App.Writer, sum)
+	}
+	switch {
+	case reportErr != nil:
+		return failed("--report %s: %v", c.String("report"), reportErr)
+	case !sum.OK():
+		return failed("")
 	}
 	return nil
 }

@@ -242,6 +242,8 @@ func TestRefusals(t *testing.T) {
 		runTool(t, "openssl", "pkeyutl", "-sign", "-inkey", k, "-pkeyopt", "digest:"+md, "-in", out+".dgst", "-out", out)
 		return out
 	}
+	smime := filepath.Join(dir, "g")
+	runTool(t, "openssl", "cms", "-sign", "-binary", "-nocerts", "-keyid", "-md", "sha256", "-outform", "DER", "-signer", crt, "-inkey", key, "-in", tbs, "-out", smime)
 	cases := []struct {
 		name   string
 		file   string
@@ -251,6 +253,7 @@ func TestRefusals(t *testing.T) {
 		{"cms over other bytes", cms(filepath.Join(dir, "a"), key, crt, other, "-md", "sha256"), twophase.Auto, compat.EKEYREJECTED},
 		{"cms by another key", cms(filepath.Join(dir, "b"), okey, ocrt, tbs, "-md", "sha256"), twophase.Auto, compat.ENOKEY},
 		{"cms with sha1", cms(filepath.Join(dir, "c"), key, crt, tbs, "-md", "sha1"), twophase.Auto, 0},
+		{"cms with smimeCapabilities", smime, twophase.Auto, compat.EKEYREJECTED},
 		{"raw over other bytes", pkey(filepath.Join(dir, "d"), key, other, "sha256"), twophase.Raw, compat.EKEYREJECTED},
 		{"raw by another key", pkey(filepath.Join(dir, "e"), okey, tbs, "sha256"), twophase.Raw, compat.EKEYREJECTED},
 		{"raw with sha1", pkey(filepath.Join(dir, "f"), key, tbs, "sha1"), twophase.Raw, compat.EKEYREJECTED},

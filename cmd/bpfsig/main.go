@@ -199,6 +199,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			inspectCommand(),
 			verifyCommand(),
 			signCommand(),
+			tbsCommand(), attachCommand(),
 			compareCommand(),
 			migrateCommand(),
 			probeCommand(),

@@ -24,7 +24,7 @@ func migrateCommand() *cli.Command {
 		Name:      "migrate",
 		Usage:     "re-sign existing signed skeletons for another scheme (default: raw)",
 		ArgsUsage: "SRC...",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "mirror the sources into `DIR`"},
 			&cli.BoolFlag{Name: "in-place", Usage: "replace the sources, keeping a backup"},
 			&cli.StringFlag{Name: "backup-suffix", Value: migrate.DefaultBackupSuffix, Usage: "backup name suffix for --in-place; empty: no backup"},
@@ -44,10 +44,13 @@ func migrateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace an existing target even if it is not a skeleton of the same program"},
 			&cli.BoolFlag{Name: "kernels", Usage: "say per file which application builds and kernels the new file loads on and stops loading on (always in --report and --json)"},
 			jsonFlag,
-		},
+		}, migrateTwoPhaseFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return usage("migrate: no SRC given")
+			}
+			if c.String("tbs-out") != "" || c.String("sigs") != "" {
+				return migrateTwoPhase(c)
 			}
 			if (c.String("out") == "") == !c.Bool("in-place") {
 				return usage("migrate: give exactly one of --out DIR and --in-place")

@@ -357,12 +357,18 @@ func attachOne(src string, e *Entry, mf string, o *AttachTreeOptions, r *FileRes
 	if e == nil {
 		return Refuse(fmt.Errorf("%s: no entry %q in %s (run tbs on it first)", src, r.Name, mf))
 	}
-	sk, err := bpfsig.Open(src)
+	raw, err := fsio.ReadFile(src, fsio.SkeletonLimit)
 	if err != nil {
 		return err
 	}
-	if got := hexSum(sk.Bytes()); got != e.SourceSHA256 {
+	// The binding to phase one comes first: a changed source is refused as such, whatever
+	// it has become.
+	if got := hexSum(raw); got != e.SourceSHA256 {
 		return Refuse(fmt.Errorf("%s: changed since its TBS was written (SHA-256 %s, the manifest has %s): run tbs again", src, got, e.SourceSHA256))
+	}
+	sk, err := bpfsig.Parse(src, raw)
+	if err != nil {
+		return err
 	}
 	if o.Check != nil {
 		if err := o.Check(sk); err != nil {

@@ -266,49 +266,11 @@ func VerifySigners(content, der []byte, trust []*x509.Certificate) (*Signature, 
 	if m.hasData {
 		return sig, results, errno(compat.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
 	}
-	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
-	for _, c := range m.certs {
-		st.certs[c] = &certState{}
-	}
-	for _, c := range trust {
-		if c == nil {
-			continue
-		}
-		id0, err := certKeyID(c)
-		if err != nil {
-			continue
-		}
-		pub, err := parseSPKI(c.RawSubjectPublicKeyInfo)
-		if err != nil {
-			continue
-		}
-		st.trust = append(st.trust, trustedKey{cert: c, pub: pub, id0: id0, id1: c.SubjectKeyId})
-	}
+	st := newVerifyState(m, content, trust)
 	if err := st.pkcs7Verify(); err != nil {
 		return sig, results, err
 	}
 	// pkcs7_validate_trust, recording each signer that validated (sinfo->verified).
-	for _, c := range st.certs {
-		c.seen = false
-	}
-	var cached error = st.noKeyError()
-	sawENOPKG := false
-	for i, si := range st.m.signers {
-		err := st.validateTrustOne(si)
-		switch {
-		case err == nil:
-			results[i].Verified = true
-			cached = nil
-		case errors.Is(err, compat.ENOKEY):
-			continue
-		case errors.Is(err, compat.ENOPKG):
-			if cached != nil && !sawENOPKG {
-				cached = err
-				sawENOPKG = true
-			}
-		default:
-			return sig, results, err
-		}
-	}
-	return sig, results, cached
+	err = st.validateTrustEach(func(i int) { results[i].Verified = true })
+	return sig, results, err
 }

@@ -229,16 +229,23 @@ func (st *verifyState) findKey(id0, id1 []byte) (*trustedKey, error) {
 }
 
 // validateTrust is pkcs7_validate_trust.
-func (st *verifyState) validateTrust() error {
+func (st *verifyState) validateTrust() error { return st.validateTrustEach(nil) }
+
+// validateTrustEach is pkcs7_validate_trust, calling verified(i) for each signer i that
+// validated (sinfo->verified).
+func (st *verifyState) validateTrustEach(verified func(i int)) error {
 	for _, c := range st.certs {
 		c.seen = false
 	}
 	var cached error = st.noKeyError()
 	sawENOPKG := false
-	for _, si := range st.m.signers {
+	for i, si := range st.m.signers {
 		err := st.validateTrustOne(si)
 		switch {
 		case err == nil:
+			if verified != nil {
+				verified(i)
+			}
 			cached = nil
 		case errors.Is(err, compat.ENOKEY):
 			continue
@@ -252,6 +259,31 @@ func (st *verifyState) validateTrust() error {
 		}
 	}
 	return cached
+}
+
+// newVerifyState prepares the verification of message m over content against trust: the
+// trusted keys as the kernel would have loaded them (a certificate it could not load is left
+// out).
+func newVerifyState(m *message, content []byte, trust []*x509.Certificate) *verifyState {
+	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
+	for _, c := range m.certs {
+		st.certs[c] = &certState{}
+	}
+	for _, c := range trust {
+		if c == nil {
+			continue
+		}
+		id0, err := certKeyID(c)
+		if err != nil {
+			continue // the kernel would not have loaded it
+		}
+		pub, err := parseSPKI(c.RawSubjectPublicKeyInfo)
+		if err != nil {
+			continue // the kernel would not have loaded it
+		}
+		st.trust = append(st.trust, trustedKey{cert: c, pub: pub, id0: id0, id1: c.SubjectKeyId})
+	}
+	return st
 }
 
 func (st *verifyState) noKeyError() error {

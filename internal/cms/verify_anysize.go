@@ -23,24 +23,7 @@ func VerifyAnySize(content, der []byte, trust []*x509.Certificate) (*Signature, 
 	if m.hasData {
 		return sig, errno(compat.EBADMSG, "PKCS#7 signature with non-detached data (the kernel supplies the content itself)")
 	}
-	st := &verifyState{m: m, content: content, si: map[*signerInfo]*signerState{}, certs: map[*embeddedCert]*certState{}}
-	for _, c := range m.certs {
-		st.certs[c] = &certState{}
-	}
-	for _, c := range trust {
-		if c == nil {
-			continue
-		}
-		id0, err := certKeyID(c)
-		if err != nil {
-			continue // the kernel would not have loaded it
-		}
-		pub, err := parseSPKI(c.RawSubjectPublicKeyInfo)
-		if err != nil {
-			continue // the kernel would not have loaded it
-		}
-		st.trust = append(st.trust, trustedKey{cert: c, pub: pub, id0: id0, id1: c.SubjectKeyId})
-	}
+	st := newVerifyState(m, content, trust)
 	if err := st.pkcs7Verify(); err != nil {
 		return sig, err
 	}

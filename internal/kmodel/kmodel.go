@@ -92,17 +92,9 @@ func Admit(v *compat.Verdict, d *skel.Doc, what string, content []byte, trust []
 		PassLSM(v, compat.LSMUnsigned)
 		return true
 	}
-	sig, err := cms.Verify(content, d.Sig(), trust)
-	if err != nil {
-		errno, ok := kerrno.Of(err)
-		if !ok {
-			errno = compat.EBADMSG
-		}
-		Reject(v, compat.StageAdmission, errno, fmt.Sprintf("signature over %s: %v", what, err))
+	if !AdmitOnly(v, d, what, content, trust) {
 		return false
 	}
-	v.Signer = sig.SignerString()
-	Pass(v, compat.StageAdmission, fmt.Sprintf("signature over %s verified (signer %s)", what, v.Signer))
 	PassLSM(v, know)
 	return true
 }

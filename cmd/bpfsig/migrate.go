@@ -91,22 +91,9 @@ func migrateCommand() *cli.Command {
 			opts.Progress = bar.update
 			sum, err := migrate.Run(ctx, c.Args().Slice(), opts)
 			bar.finish()
-			if errors.Is(err, migrate.ErrUsage) {
-				return usage("migrate: %v", strings.TrimPrefix(err.Error(), "usage: "))
-			}
+			reportErr, err := finishMigrate(c, sum, err)
 			if err != nil {
-				return failed("%v", err)
-			}
-			var reportErr error
-			if p := c.String("report"); p != "" {
-				reportErr = writeReport(p, sum)
-			}
-			if c.Bool("json") {
-				if err := writeJSON(c.App.Writer, map[string]any{"summary": summaryJSON(sum), "files": sum.Files}); err != nil {
-					return err
-				}
-			} else {
-				printMigrate(c.App.Writer, sum)
+				return err
 			}
 			switch {
 			case caught() != 0:
@@ -251,4 +238,26 @@ func printPlatforms(w io.Writer, r *migrate.Result) {
 	if len(r.StopsLoadingOn) > 0 {
 		fprintf(w, "  stops loading on: %s\n", list(r.StopsLoadingOn))
 	}
+}
+
+// finishMigrate maps a run's error to an exit code, writes the report (its error is returned
+// apart, so that the results are printed first) and prints the results.
+func finishMigrate(c *cli.Context, sum *migrate.Summary, err error) (reportErr, exit error) {
+	if errors.Is(err, migrate.ErrUsage) {
+		return nil, usage("migrate: %v", strings.TrimPrefix(err.Error(), "usage: "))
+	}
+	if err != nil {
+		return nil, failed("%v", err)
+	}
+	if p := c.String("report"); p != "" {
+		reportErr = writeReport(p, sum)
+	}
+	if c.Bool("json") {
+		if err := writeJSON(c.App.Writer, map[string]any{"summary": summaryJSON(sum), "files": sum.Files}); err != nil {
+			return nil, err
+		}
+	} else {
+		printMigrate(c.App.Writer, sum)
+	}
+	return reportErr, nil
 }

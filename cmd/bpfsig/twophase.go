@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"path/filepath"
 	"strings"
 
@@ -306,22 +305,9 @@ func migrateTwoPhase(c *cli.Context) error {
 		so := migrate.SignatureOptions{Sigs: c.String("sigs"), Manifest: c.String("manifest"), Cert: cert, Format: format, Normalize: c.Bool("normalize"), SignerID: form}
 		sum, err = migrate.RunAttach(c.Args().Slice(), so, opts)
 	}
-	if errors.Is(err, migrate.ErrUsage) {
-		return usage("migrate: %v", strings.TrimPrefix(err.Error(), "usage: "))
-	}
+	reportErr, err := finishMigrate(c, sum, err)
 	if err != nil {
-		return failed("%v", err)
-	}
-	var reportErr error
-	if p := c.String("report"); p != "" {
-		reportErr = writeReport(p, sum)
-	}
-	if c.Bool("json") {
-		if err := writeJSON(c.App.Writer, map[string]any{"summary": summaryJSON(sum), "files": sum.Files}); err != nil {
-			return err
-		}
-	} else {
-		printMigrate(c.App.Writer, sum)
+		return err
 	}
 	switch {
 	case reportErr != nil:

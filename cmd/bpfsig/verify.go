@@ -154,6 +154,9 @@ func printVerify(w io.Writer, r *verifyResult) {
 		fprintf(w, "  scheme %s: %s\n", r.Scheme, strings.Join(r.Why, "; "))
 	}
 	if v := r.Verdict; v != nil {
+		if v.SchemeVerdict != "" {
+			fprintf(w, "  %s verdict: %s\n", v.Kernel, v.SchemeVerdict)
+		}
 		if v.LSMAdmittedThenFailed {
 			fprintf(w, "  note: an LSM admitted this program at security_bpf_prog_load before the %s stage rejected it\n", v.Stage)
 		}

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
 	"github.com/bpfsig/bpfsig/internal/cms"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/mapvalue"
 )
@@ -261,29 +261,13 @@ func mapvalueInspectCommand() *cli.Command {
 	}
 }
 
-// mvReadFile reads a regular file of at most max bytes (mapvalue and loader commands).
+// mvReadFile reads a regular file of at most max bytes (mapvalue and loader commands); a FIFO,
+// device, socket or directory is refused at once (fsio.ReadFile), never waited on.
 func mvReadFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := fsio.ReadFile(path, max)
+	var tl *fsio.TooLargeError
+	if errors.As(err, &tl) && tl.Size >= 0 {
+		return nil, fmt.Errorf("%s: %d bytes exceeds the largest array map value (%d)", path, tl.Size, max)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s: %d bytes exceeds the largest array map value (%d)", path, st.Size(), max)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: grew past %d bytes while reading", path, max)
-	}
-	return b, nil
+	return b, err
 }

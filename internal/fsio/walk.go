@@ -34,12 +34,19 @@ type File struct {
 type Skipped struct {
 	Path   string
 	Reason string
+	// SameAs is set when Path is a file or directory already reached by the path SameAs:
+	// nothing is missing from the result, the file was only not taken twice.
+	SameAs string
 }
 
 // WalkResult is what Walk found.
 type WalkResult struct {
 	Files   []File    // in argument order, each directory in name order
 	Skipped []Skipped // in the order met
+	// Empty lists the directory sources in which nothing was found: no file returned and
+	// nothing skipped (an empty tree, or one with no file Match selects). A caller that was
+	// asked to process a tree usually reports these rather than succeed on nothing.
+	Empty []string
 }
 
 // Walk collects the regular files named by srcs, each a file or a directory walked
@@ -127,6 +134,7 @@ func (w *walker) source(src string) error {
 	if err != nil {
 		return err
 	}
+	before := len(w.res.Files) + len(w.res.Skipped)
 	if err := w.dir(src, src, ".", root, fi); err != nil {
 		return err
 	}
@@ -136,6 +144,9 @@ func (w *walker) source(src string) error {
 		if err := w.follow(l); err != nil {
 			return err
 		}
+	}
+	if len(w.res.Files)+len(w.res.Skipped) == before {
+		w.res.Empty = append(w.res.Empty, src)
 	}
 	return nil
 }
@@ -178,7 +189,7 @@ func (w *walker) file(path, src, rel string, fi fs.FileInfo) error {
 		return err
 	}
 	if first, seen := w.files[key]; seen {
-		w.skip(path, "same file as %s", first)
+		w.res.Skipped = append(w.res.Skipped, Skipped{Path: path, Reason: "same file as " + first, SameAs: first})
 		return nil
 	}
 	w.files[key] = path
@@ -200,7 +211,7 @@ func (w *walker) dir(path, src, rel, root string, fi fs.FileInfo) error {
 		return err
 	}
 	if first, seen := w.dirs[key]; seen {
-		w.skip(path, "directory already walked as %s", first)
+		w.res.Skipped = append(w.res.Skipped, Skipped{Path: path, Reason: "directory already walked as " + first, SameAs: first})
 		return nil
 	}
 	w.dirs[key] = path

@@ -184,6 +184,9 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	}
 	wo := fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: suffix}
 	if opts.Out != "" {
+		if fi, err := os.Stat(opts.Out); err == nil && !fi.IsDir() {
+			return nil, nil, usageErr("--out %s is a %s, not a directory", opts.Out, fsio.Kind(fi.Mode()))
+		}
 		src, overlap, err := fsio.OutputOverlap(opts.Out, srcs)
 		if err != nil {
 			return nil, nil, err

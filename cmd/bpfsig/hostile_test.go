@@ -1065,3 +1065,162 @@ func TestHostileTruncatedHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileNonRegularOutputs: an output path that exists and is not a regular file (a
+// FIFO, a character device, a directory, a socket) is refused with exit 1 or 2 and a message
+// naming it and what it is, and is still what it was afterwards: bpfsig never renames a
+// file over a device or into a FIFO's place.
+func TestHostileNonRegularOutputs(t *testing.T) {
+	outs := []special{specials[0], specials[2], specials[3]}
+	if os.Geteuid() == 0 {
+		// A character device of our own (the zero device's numbers), never the system's:
+		// a regression would replace only this node.
+		outs = append(outs, special{"char-device", "character device", func(t *testing.T, p string, _ bool) string {
+			if err := unix.Mknod(p, unix.S_IFCHR|0o644, int(unix.Mkdev(1, 5))); err != nil {
+				t.Skipf("mknod: %v", err)
+			}
+			return p
+		}})
+	} else {
+		t.Log("not root: no character device of our own to write to; FIFO, directory and socket only")
+	}
+	roles := []struct {
+		name string
+		args func(p string) []string
+		// notDir: the role wants a directory, so a directory is no refusal case for it.
+		notDir bool
+	}{
+		{name: "sign -o", args: func(p string) []string {
+			return []string{"sign", "--key", key, "--cert", cert, "-o", p, fx("unsigned")}
+		}},
+		{name: "mapvalue sign -o", args: func(p string) []string {
+			return []string{"mapvalue", "sign", "--key", key, "--cert", cert, "-o", p, cert}
+		}},
+		{name: "loader sign -o", args: func(p string) []string {
+			return []string{"loader", "sign", "--key", key, "--cert", cert, "-o", p, cert}
+		}},
+		{name: "migrate --out", notDir: true, args: func(p string) []string {
+			return []string{"migrate", fx("legacy-v2"), "--out", p, "--key", key, "--cert", cert}
+		}},
+		{name: "migrate target", args: func(p string) []string {
+			return []string{"migrate", fx("legacy-v2"), "--out", filepath.Dir(p), "--key", key, "--cert", cert}
+		}},
+	}
+	for _, sp := range outs {
+		for _, r := range roles {
+			if r.notDir && sp.kind == "directory" {
+				continue
+			}
+			t.Run(sp.name+"/"+r.name, func(t *testing.T) {
+				dir := shortDir(t)
+				p := filepath.Join(dir, "legacy-v2.skel.h") // the migrate target's name
+				p = sp.at(t, p, false)
+				before, err := os.Lstat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				code, stdout, stderr := runTimed(t, r.args(p)...)
+				all := stdout + stderr
+				if code != exitFail && code != exitUsage {
+					t.Errorf("exit %d, want 1 or 2\n%s", code, all)
+				}
+				if !strings.Contains(all, p) || !strings.Contains(all, sp.kind) {
+					t.Errorf("the message does not name %s and say %q:\n%s", p, sp.kind, all)
+				}
+				after, err := os.Lstat(p)
+				if err != nil || after.Mode().Type() != before.Mode().Type() || !os.SameFile(before, after) {
+					t.Errorf("%s was replaced (%v)", p, err)
+				}
+				ents, _ := os.ReadDir(dir)
+				for _, e := range ents {
+					if strings.HasPrefix(e.Name(), atomicfile.TempPrefix) {
+						t.Errorf("temporary left: %s", e.Name())
+					}
+				}
+			})
+		}
+	}
+	t.Run("migrate --out a regular file", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "file")
+		writeBytes(t, f, []byte("x"))
+		code, _, stderr := runTimed(t, "migrate", fx("legacy-v2"), "--out", f, "--key", key, "--cert", cert)
+		if code != exitUsage || !strings.Contains(stderr, f+" is a regular file, not a directory") {
+			t.Errorf("exit %d, want 2: %s", code, stderr)
+		}
+	})
+	t.Run("--keyring itself", func(t *testing.T) {
+		for _, sp := range []special{specials[0], specials[3]} {
+			p := sp.at(t, filepath.Join(shortDir(t), "ring"), false)
+			code, stdout, stderr := runTimed(t, "verify", "--keyring", p, fx("raw"))
+			if code != exitFail || !strings.Contains(stderr, p) || !strings.Contains(stderr, sp.kind+", not a directory") {
+				t.Errorf("%s: exit %d\n%s%s", sp.name, code, stdout, stderr)
+			}
+		}
+	})
+}
+
+// TestHostileOversizedInputs: a file over its kind's limit (sparse, so it costs nothing) is
+// refused at once by its size, naming it and the limit, in every place it can be given.
+func TestHostileOversizedInputs(t *testing.T) {
+	dir := t.TempDir()
+	sparse := func(name string, size int64) string {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := f.Truncate(size); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bigSkel := sparse("big.skel.h", 129<<20)
+	bigPEM := sparse("big.pem", 2<<20)
+	bigVal := sparse("big.value", 5<<20) // mapvalue.MaxValueSize is 4 MiB
+	ring := filepath.Join(dir, "ring")
+	os.Mkdir(ring, 0o755)
+	if err := os.Link(bigPEM, filepath.Join(ring, "big.pem")); err != nil {
+		t.Fatal(err)
+	}
+	bigTree := filepath.Join(dir, "tree")
+	os.Mkdir(bigTree, 0o755)
+	if err := os.Link(bigSkel, filepath.Join(bigTree, "big.skel.h")); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	for _, c := range []struct {
+		name, path, limit string
+		args              []string
+	}{
+		{"inspect", bigSkel, "128 MiB", []string{"inspect", bigSkel}},
+		{"verify", bigSkel, "128 MiB", []string{"verify", "--cert", cert, bigSkel}},
+		{"sign", bigSkel, "128 MiB", []string{"sign", "--key", key, "--cert", cert, "-o", out, bigSkel}},
+		{"compare", bigSkel, "128 MiB", []string{"compare", "--cert", cert, bigSkel}},
+		{"migrate", filepath.Join(bigTree, "big.skel.h"), "128 MiB", []string{"migrate", bigTree, "--out", out, "--key", key, "--cert", cert}},
+		{"--cert", bigPEM, "1 MiB", []string{"verify", "--cert", bigPEM, fx("raw")}},
+		{"--keyring entry", filepath.Join(ring, "big.pem"), "1 MiB", []string{"verify", "--keyring", ring, fx("raw")}},
+		{"--key", bigPEM, "1 MiB", []string{"sign", "--key", bigPEM, "--cert", cert, "-o", out, fx("unsigned")}},
+		{"--policy", bigPEM, "1 MiB", []string{"sign", "--key", key, "--cert", cert, "--policy", bigPEM, "-o", out, fx("unsigned")}},
+		{"mapvalue sign", bigVal, "exceeds the largest array map value", []string{"mapvalue", "sign", "--key", key, "--cert", cert, "-o", out, bigVal}},
+		{"mapvalue verify", bigVal, "exceeds the largest array map value", []string{"mapvalue", "verify", "--cert", cert, bigVal}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			code, stdout, stderr := runTimed(t, c.args...)
+			all := stdout + stderr
+			if code != exitFail && code != exitUsage {
+				t.Errorf("exit %d, want 1 or 2\n%s", code, all)
+			}
+			if !strings.Contains(all, c.path) || !strings.Contains(all, c.limit) || !strings.Contains(all, "bytes") {
+				t.Errorf("the message does not name %s and the limit %s:\n%s", c.path, c.limit, all)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v: the size should refuse it before reading", d)
+			}
+			if _, err := os.Lstat(out); err == nil {
+				t.Errorf("%s written", out)
+			}
+		})
+	}
+}

@@ -1012,6 +1012,59 @@ func TestHostileFileNames(t *testing.T) {
 	}
 }
 
+// The other commands that print file names in JSON: compare (one file), mapvalue verify and
+// inspect, loader verify (any file: the skeletons fail as map values and are unsigned as
+// loaders, and the names must still come back exactly).
+func TestHostileFileNamesOtherJSON(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var paths []string
+	for _, n := range []string{"new\nline.skel.h", "esc\x1b[31mred.skel.h", "bad\xffbyte.skel.h"} {
+		p := filepath.Join("src", n)
+		writeBytes(t, p, testfix.Bytes(t, "legacy-v2"))
+		paths = append(paths, p)
+	}
+	type named struct {
+		File string `json:"file"`
+		B64  string `json:"file_base64"`
+	}
+	decode := func(t *testing.T, n named) string {
+		if n.B64 == "" {
+			return n.File
+		}
+		b, err := base64.StdEncoding.DecodeString(n.B64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, p := range paths {
+		code, stdout, stderr := runTimed(t, "compare", "--json", "--cert", cert, p)
+		var n named
+		if err := json.Unmarshal([]byte(stdout), &n); err != nil || code != 0 {
+			t.Fatalf("compare %q: exit %d %v\n%s", p, code, err, stderr)
+		}
+		if got := decode(t, n); got != p {
+			t.Errorf("compare: name %q, want %q", got, p)
+		}
+	}
+	for _, cmd := range [][]string{
+		{"mapvalue", "verify", "--json", "--cert", cert},
+		{"mapvalue", "inspect", "--json"},
+		{"loader", "verify", "--json", "--cert", cert},
+	} {
+		code, stdout, stderr := runTimed(t, append(cmd, paths...)...)
+		var ns []named
+		if err := json.Unmarshal([]byte(stdout), &ns); err != nil || code != exitFail || len(ns) != len(paths) {
+			t.Fatalf("%v: exit %d, %v\n%s%s", cmd[:2], code, err, stdout, stderr)
+		}
+		for i, n := range ns {
+			if got := decode(t, n); got != paths[i] {
+				t.Errorf("%v: name %q, want %q", cmd[:2], got, paths[i])
+			}
+		}
+	}
+}
+
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }
 
 // fileLine matches a message that names a file and a line: "PATH:LINE:".

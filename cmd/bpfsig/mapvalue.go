@@ -94,6 +94,7 @@ func mapvalueSignCommand() *cli.Command {
 // mapvalueResult is one value's line of `bpfsig mapvalue verify`.
 type mapvalueResult struct {
 	File        string `json:"file"`
+	FileB64     string `json:"file_base64,omitempty"` // set when File is not valid UTF-8
 	OK          bool   `json:"ok"`
 	Errno       string `json:"errno"`
 	Check       string `json:"check,omitempty"`
@@ -145,7 +146,7 @@ func mapvalueVerifyCommand() *cli.Command {
 }
 
 func verifyValueFile(path string, trust []*x509.Certificate) *mapvalueResult {
-	r := &mapvalueResult{File: path}
+	r := &mapvalueResult{File: path, FileB64: fsio.RawName(path)}
 	b, err := mvReadFile(path, mapvalue.MaxValueSize)
 	if err != nil {
 		r.Error = err.Error()
@@ -197,6 +198,7 @@ func mapvalueInspectCommand() *cli.Command {
 			}
 			type inspectJSON struct {
 				File   string                    `json:"file"`
+				B64    string                    `json:"file_base64,omitempty"`
 				Size   int                       `json:"size"`
 				Length uint32                    `json:"length"`
 				Parts  []mapvalue.Part           `json:"parts"`
@@ -208,7 +210,7 @@ func mapvalueInspectCommand() *cli.Command {
 			var out []inspectJSON
 			bad := false
 			for _, p := range c.Args().Slice() {
-				j := inspectJSON{File: p}
+				j := inspectJSON{File: p, B64: fsio.RawName(p)}
 				b, err := mvReadFile(p, mapvalue.MaxValueSize)
 				if err != nil {
 					j.Error, bad = err.Error(), true

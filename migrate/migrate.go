@@ -167,8 +167,9 @@ func usageErr(format string, args ...any) error {
 // the walk left out, as Skipped results (Duplicate for a file or directory reached again).
 //
 // It refuses, as usage errors: --out that is, or resolves to, or lies inside a source
-// directory; a target that is one of the inputs (by any spelling, link or hard link) unless in
-// place; two sources with the same target; a backup suffix ending in .skel.h or .lskel.h; a
+// directory; a target whose directory does (through a link under --out); a target that is
+// one of the inputs (by any spelling, link or hard link) unless in place; two sources with
+// the same target; a backup suffix ending in .skel.h or .lskel.h; a
 // report (opts.Report) that would replace an input, a target or a backup. A directory source
 // holding no skeleton header is a Failed result: a run on nothing does not succeed.
 func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
@@ -217,6 +218,7 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	}
 	var jobs []Job
 	seen := map[string]string{}
+	checkedDirs := map[string]bool{}
 	for _, f := range w.Files {
 		tgt := f.Path
 		if !opts.InPlace {
@@ -225,6 +227,16 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 				return nil, nil, err
 			} else if same {
 				return nil, nil, usageErr("target %s is the input %s: use --in-place to rewrite sources (with backups)", tgt, in)
+			}
+			// A link inside the output tree (out/x -> ../src) must not lead a new file into
+			// a source tree, where it would mix with what is read (and be migrated later).
+			if d := filepath.Dir(tgt); !checkedDirs[d] {
+				checkedDirs[d] = true
+				if src, overlap, err := fsio.OutputOverlap(d, srcs); err != nil {
+					return nil, nil, err
+				} else if overlap {
+					return nil, nil, usageErr("target %s lies in the source directory %s (through a link under --out %s): use --in-place to rewrite the sources (with backups)", tgt, src, opts.Out)
+				}
 			}
 		}
 		key := filepath.Clean(tgt)

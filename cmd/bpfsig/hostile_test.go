@@ -314,6 +314,21 @@ func TestHostileSameFile(t *testing.T) {
 			}
 		})
 	}
+	// A link inside the output tree leading back into the source tree: a new file would be
+	// created among the sources.
+	t.Run("migrate --out holding a link into the tree", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		writeBytes(t, "src/x/a.skel.h", testfix.Bytes(t, "legacy-v1"))
+		os.Mkdir("o", 0o755)
+		symlink(t, "../src", "o/x")
+		code, _, stderr := runTimed(t, "migrate", "src", "--out", "o", "--key", key, "--cert", cert)
+		if code != exitUsage || !strings.Contains(stderr, "--in-place") {
+			t.Errorf("exit %d, want 2: %s", code, stderr)
+		}
+		if _, err := os.Lstat("src/a.skel.h"); err == nil {
+			t.Error("a file was created in the source tree")
+		}
+	})
 	// A different output by a confusable spelling is not refused.
 	t.Run("sign -o a copy", func(t *testing.T) {
 		t.Chdir(t.TempDir())

@@ -169,9 +169,10 @@ func usageErr(format string, args ...any) error {
 // It refuses, as usage errors: --out that is, or resolves to, or lies inside a source
 // directory; a target whose directory does (through a link under --out); a target that is
 // one of the inputs (by any spelling, link or hard link) unless in place; two sources with
-// the same target; a backup suffix ending in .skel.h or .lskel.h; a
-// report (opts.Report) that would replace an input, a target or a backup. A directory source
-// holding no skeleton header is a Failed result: a run on nothing does not succeed.
+// the same target; a backup suffix ending in .skel.h or .lskel.h or holding a path
+// separator; a report (opts.Report) that would replace an input, a target or a backup. A
+// directory source holding no skeleton header is a Failed result: a run on nothing does not
+// succeed.
 func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	if (opts.Out == "") == !opts.InPlace {
 		return nil, nil, usageErr("give exactly one of an output directory and in-place")
@@ -179,6 +180,9 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	suffix := opts.BackupSuffix
 	if suffix == "" {
 		suffix = DefaultBackupSuffix
+	}
+	if strings.ContainsAny(suffix, `/\`) || strings.ContainsRune(suffix, 0) {
+		return nil, nil, usageErr("backup suffix %q holds a path separator: a backup is a file next to its source", suffix)
 	}
 	if IsSkeleton(suffix) || IsSkeleton("x"+suffix) {
 		return nil, nil, usageErr("backup suffix %q would make backups light skeletons that later walks migrate", suffix)

@@ -578,7 +578,7 @@ func TestHostileSymlinks(t *testing.T) {
 	t.Run("backups are never migrated", func(t *testing.T) {
 		t.Chdir(t.TempDir())
 		writeBytes(t, "src/a.skel.h", v1)
-		for _, s := range []string{".skel.h", ".lskel.h", ".orig.skel.h", "x.lskel.h"} {
+		for _, s := range []string{".skel.h", ".lskel.h", ".orig.skel.h", "x.lskel.h", "/../../x", ".d/x", `\x`} {
 			code, _, stderr := runTimed(t, "migrate", "src", "--in-place", "--backup-suffix", s, "--key", key, "--cert", cert)
 			if code != exitUsage || !strings.Contains(stderr, "backup suffix") {
 				t.Errorf("--backup-suffix %s: exit %d, want 2: %s", s, code, stderr)

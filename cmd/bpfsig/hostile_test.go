@@ -1292,3 +1292,51 @@ func TestHostileOversizedInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileKeyNeverPrinted: the private key given where something else belongs (a
+// skeleton, a certificate, a trust file, a policy, a map value, a keyring) makes bpfsig fail,
+// and no part of the key reaches stdout or stderr, in text or JSON.
+func TestHostileKeyNeverPrinted(t *testing.T) {
+	keyPEM := readBytes(t, key)
+	var body []string // 16-character pieces of the key's base64 body
+	for _, l := range strings.Split(string(keyPEM), "\n") {
+		if l == "" || strings.HasPrefix(l, "-----") {
+			continue
+		}
+		for i := 0; i+16 <= len(l); i += 16 {
+			body = append(body, l[i:i+16])
+		}
+	}
+	if len(body) < 50 {
+		t.Fatalf("%d pieces of key body: not a PEM key?", len(body))
+	}
+	ring := t.TempDir()
+	writeBytes(t, filepath.Join(ring, "key.pem"), keyPEM)
+	out := filepath.Join(t.TempDir(), "out")
+	for _, args := range [][]string{
+		{"inspect", key}, {"inspect", "--json", key}, {"inspect", "--disasm", key},
+		{"verify", "--cert", cert, key}, {"verify", "--json", "--cert", key, fx("raw")},
+		{"verify", "--keyring", ring, fx("raw")},
+		{"sign", "--key", key, "--cert", key, "-o", out, fx("unsigned")},
+		{"sign", "--key", key, "--cert", cert, "--policy", key, "-o", out, fx("unsigned")},
+		{"sign", "--key", key, "--cert", cert, "-o", out, key},
+		{"compare", "--cert", cert, key}, {"compare", "--json", "--cert", key, fx("raw")},
+		{"migrate", fx("raw"), "--out", out, "--key", key, "--cert", cert, "--trust", key, "--json"},
+		{"migrate", fx("raw"), "--out", out, "--key", key, "--cert", cert, "--policy", key},
+		{"migrate", key, "--out", out, "--key", key, "--cert", cert, "--json"},
+		{"mapvalue", "inspect", "--json", key}, {"mapvalue", "verify", "--json", "--cert", cert, key},
+		{"mapvalue", "verify", "--cert", key, fx("raw")},
+		{"loader", "verify", "--json", "--cert", cert, "--sig", key, fx("raw")},
+	} {
+		code, stdout, stderr := runTimed(t, args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+		for _, piece := range body {
+			if strings.Contains(stdout+stderr, piece) {
+				t.Errorf("%v: the output holds key material %q", args, piece)
+				break
+			}
+		}
+	}
+}

@@ -522,6 +522,28 @@ func TestHostileSymlinks(t *testing.T) {
 		}
 	})
 
+	t.Run("link loops are skipped, the rest migrated", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		writeBytes(t, "src/a.skel.h", v1)
+		symlink(t, "c.skel.h", "src/b.skel.h")
+		symlink(t, "b.skel.h", "src/c.skel.h")
+		symlink(t, "self.skel.h", "src/self.skel.h")
+		symlink(t, "loopdir", "src/loopdir")
+		code, stdout, stderr := runTimed(t, "migrate", "src", "--out", "o", "--key", key, "--cert", cert)
+		if code != exitFail || !strings.Contains(stdout, "1 migrated") {
+			t.Errorf("exit %d, want 1 and a.skel.h migrated:\n%s%s", code, stdout, stderr)
+		}
+		for _, p := range []string{"src/b.skel.h", "src/c.skel.h", "src/self.skel.h"} {
+			if !strings.Contains(stdout, p+": SKIPPED: not migrated: symbolic link loop") {
+				t.Errorf("%s not reported as a loop:\n%s", p, stdout)
+			}
+		}
+		code, stdout, stderr = runTimed(t, "verify", "--cert", cert, "src")
+		if code != exitFail || !strings.Contains(stdout, "src/a.skel.h: OK") || !strings.Contains(stdout, "src/b.skel.h: FAILED: src/b.skel.h: skipped: symbolic link loop") {
+			t.Errorf("verify: exit %d\n%s%s", code, stdout, stderr)
+		}
+	})
+
 	t.Run("linked directory as SRC", func(t *testing.T) {
 		t.Chdir(t.TempDir())
 		writeBytes(t, "real/a.skel.h", v1)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // WalkOptions selects what [Walk] returns.
@@ -60,13 +61,13 @@ type WalkResult struct {
 //     directory the source resolves to.
 //   - Inside a tree, a symbolic link (to a file or a directory) is followed when it
 //     resolves inside the tree, and is reported in Skipped, with the place it leads, when
-//     it resolves outside or dangles. Links are only reported when they lead to a
-//     directory or their name is one Match selects.
+//     it resolves outside, dangles or loops (a -> b -> a). Links are only reported when
+//     they lead to a directory or their name is one Match selects.
 //   - A directory entry Match selects that is not a regular file (FIFO, socket, device) is
 //     reported in Skipped with what it is; it is never opened.
 //   - The same file reached twice — by two spellings, overlapping sources, or links — is
 //     returned once (device and inode), the first time it is reached; later arrivals are
-//     reported in Skipped. Within a source, links are followed after every real entry of
+//     reported in Skipped, with SameAs set. Within a source, links are followed after every real entry of
 //     the tree, so a file reached both directly and through a link is returned under its
 //     real path. A directory reached twice (a link loop, a source inside another source) is
 //     walked once, likewise.
@@ -153,6 +154,14 @@ func (w *walker) source(src string) error {
 
 // follow handles a symbolic link met inside a tree.
 func (w *walker) follow(l link) error {
+	// A loop (a -> b -> a, or a link to itself) is reported like a dangling link: it names
+	// nothing to process, and one such entry must not stop the walk of the whole tree.
+	if _, err := os.Stat(l.path); errors.Is(err, syscall.ELOOP) {
+		if w.match(l.name) {
+			w.skip(l.path, "symbolic link loop")
+		}
+		return nil
+	}
 	real, err := filepath.EvalSymlinks(l.path)
 	if err == nil {
 		real, err = filepath.Abs(real) // has no links left: cleaning it is exact
@@ -164,7 +173,7 @@ func (w *walker) follow(l link) error {
 			}
 			return nil
 		}
-		return err
+		return fmt.Errorf("%s: %w", l.path, err) // EvalSymlinks's own errors do not name it
 	}
 	fi, err := os.Stat(l.path)
 	if err != nil {

@@ -67,9 +67,9 @@ type WalkResult struct {
 //     reported in Skipped with what it is; it is never opened.
 //   - The same file reached twice — by two spellings, overlapping sources, or links — is
 //     returned once (device and inode), the first time it is reached; later arrivals are
-//     reported in Skipped, with SameAs set. Within a source, links are followed after every real entry of
-//     the tree, so a file reached both directly and through a link is returned under its
-//     real path. A directory reached twice (a link loop, a source inside another source) is
+//     reported in Skipped, with SameAs set. Within a source, links are followed after
+//     every real entry of the tree, so a file reached both directly and through a link is
+//     returned under its real path. A directory reached twice (a link loop, a source inside another source) is
 //     walked once, likewise.
 //
 // Errors (an unreadable directory, a source that is not there) stop the walk and name the

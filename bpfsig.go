@@ -170,7 +170,7 @@ func (s *Skeleton) WriteFile(path string) error {
 	mode := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s: not a regular file; not replacing it", path)
+			return fmt.Errorf("%w; not replacing it", &fsio.NotRegularError{Path: path, Kind: fsio.Kind(fi.Mode())})
 		}
 		mode = fi.Mode().Perm()
 	} else if !errors.Is(err, fs.ErrNotExist) {

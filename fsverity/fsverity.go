@@ -36,8 +36,9 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
-	"os"
 	"strings"
+
+	"github.com/bpfsig/bpfsig/internal/fsio"
 )
 
 // HashAlgorithm is an fs-verity hash algorithm number (FS_VERITY_HASH_ALG_*).
@@ -318,18 +319,11 @@ func rootHash(r io.Reader, size uint64, p Params) ([]byte, error) {
 
 // DigestFile computes the fs-verity digest of the file at path.
 func DigestFile(path string, p Params) (*FileDigest, error) {
-	f, err := os.Open(path)
+	f, st, err := fsio.Open(path) // a FIFO or device is refused, never waited on
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
 	d, err := Compute(f, st.Size(), p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -6,10 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfsig/bpfsig/internal/fsio"
 )
 
 // ReadXattr returns the value of the extended attribute name of the file at path
@@ -40,7 +41,7 @@ func WriteXattr(path, name string, value []byte) error {
 // Measure returns the fs-verity digest the kernel reports for the file at path
 // (FS_IOC_MEASURE_VERITY), or [ErrNotVerity] when the file is not an fs-verity file.
 func Measure(path string) (*FileDigest, error) {
-	f, err := os.Open(path)
+	f, _, err := fsio.Open(path) // a FIFO or device is refused, never waited on
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,10 @@ type Options struct {
 	Jobs int
 	// Progress, if set, is called after each file with the count done and the total.
 	Progress func(done, total int)
+	// Report names the file the caller will write the run's report to (Run does not write
+	// it). Plan refuses, as a usage error, a report that would replace an input, a target or
+	// a backup, by any spelling or link.
+	Report string
 }
 
 // Outcome is what happened to one file.
@@ -85,6 +89,10 @@ const (
 	// Skipped files were not reached: FailFast stopped the run, or it was interrupted (the
 	// context was cancelled).
 	Skipped Outcome = "skipped"
+	// Duplicate files were reached a second time (another spelling, an overlapping source, a
+	// link inside the tree): the file is migrated once, under the name it was first reached
+	// by. A duplicate is not a failure.
+	Duplicate Outcome = "duplicate"
 )
 
 // Result is the report on one file.
@@ -127,8 +135,8 @@ func (p Platform) String() string { return "libbpf " + p.Procedure + " on " + p.
 
 // Summary is the report on a whole run.
 type Summary struct {
-	Migrated, UpToDate, Refused, Failed, Skipped int
-	Files                                        []*Result
+	Migrated, UpToDate, Refused, Failed, Skipped, Duplicates int
+	Files                                                    []*Result
 	// Interrupted reports that the run's context was cancelled before every file was done.
 	Interrupted bool
 }
@@ -141,6 +149,9 @@ func (s *Summary) String() string {
 	out := fmt.Sprintf("%d migrated, %d up to date, %d refused, %d failed", s.Migrated, s.UpToDate, s.Refused, s.Failed)
 	if s.Skipped > 0 {
 		out += fmt.Sprintf(", %d skipped", s.Skipped)
+	}
+	if s.Duplicates > 0 {
+		out += fmt.Sprintf(", %d duplicate(s) taken once", s.Duplicates)
 	}
 	if s.Interrupted {
 		out += " (interrupted)"
@@ -172,11 +183,15 @@ func usageErr(format string, args ...any) error {
 // Plan walks srcs (files, or directories walked recursively for skeleton headers; see
 // fsio.Walk for the rules on symbolic links, duplicates and backups) and returns the jobs in a
 // stable order, with targets mirrored under opts.Out (or the sources themselves), and what
-// the walk left out, as Skipped results.
+// the walk left out, as Skipped results (Duplicate for a file or directory reached again).
 //
 // It refuses, as usage errors: --out that is, or resolves to, or lies inside a source
-// directory; a target that is one of the inputs (by any spelling, link or hard link) unless in
-// place; two sources with the same target; a backup suffix ending in .skel.h or .lskel.h.
+// directory; a target whose directory does (through a link under --out); a target that is
+// one of the inputs (by any spelling, link or hard link) unless in place; two sources with
+// the same target; a backup suffix ending in .skel.h or .lskel.h or holding a path
+// separator; a report (opts.Report) that would replace an input, a target or a backup. A
+// directory source holding no skeleton header is a Failed result: a run on nothing does not
+// succeed.
 func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	if (opts.Out == "") == !opts.InPlace {
 		return nil, nil, usageErr("give exactly one of an output directory and in-place")
@@ -185,11 +200,17 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	if suffix == "" {
 		suffix = DefaultBackupSuffix
 	}
+	if strings.ContainsAny(suffix, `/\`) || strings.ContainsRune(suffix, 0) {
+		return nil, nil, usageErr("backup suffix %q holds a path separator: a backup is a file next to its source", suffix)
+	}
 	if IsSkeleton(suffix) || IsSkeleton("x"+suffix) {
 		return nil, nil, usageErr("backup suffix %q would make backups light skeletons that later walks migrate", suffix)
 	}
 	wo := fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: suffix}
 	if opts.Out != "" {
+		if fi, err := os.Stat(opts.Out); err == nil && !fi.IsDir() {
+			return nil, nil, usageErr("--out %s is a %s, not a directory", opts.Out, fsio.Kind(fi.Mode()))
+		}
 		src, overlap, err := fsio.OutputOverlap(opts.Out, srcs)
 		if err != nil {
 			return nil, nil, err
@@ -204,7 +225,14 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 		return nil, nil, err
 	}
 	var skipped []*Result
+	for _, d := range w.Empty {
+		skipped = append(skipped, &Result{Source: d, Outcome: Failed, Reason: "directory holds no light skeleton header (*.skel.h, *.lskel.h): nothing to migrate", RemovedBlocks: []string{}})
+	}
 	for _, sk := range w.Skipped {
+		if sk.SameAs != "" {
+			skipped = append(skipped, &Result{Source: sk.Path, Outcome: Duplicate, Reason: sk.Reason + ": taken once, under that name", RemovedBlocks: []string{}})
+			continue
+		}
 		skipped = append(skipped, &Result{Source: sk.Path, Outcome: Skipped, Reason: "not migrated: " + sk.Reason, RemovedBlocks: []string{}})
 	}
 	inputs := make([]string, len(w.Files))
@@ -213,6 +241,7 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	}
 	var jobs []Job
 	seen := map[string]string{}
+	checkedDirs := map[string]bool{}
 	for _, f := range w.Files {
 		tgt := f.Path
 		if !opts.InPlace {
@@ -221,6 +250,16 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 				return nil, nil, err
 			} else if same {
 				return nil, nil, usageErr("target %s is the input %s: use --in-place to rewrite sources (with backups)", tgt, in)
+			}
+			// A link inside the output tree (out/x -> ../src) must not lead a new file into
+			// a source tree, where it would mix with what is read (and be migrated later).
+			if d := filepath.Dir(tgt); !checkedDirs[d] {
+				checkedDirs[d] = true
+				if src, overlap, err := fsio.OutputOverlap(d, srcs); err != nil {
+					return nil, nil, err
+				} else if overlap {
+					return nil, nil, usageErr("target %s lies in the source directory %s (through a link under --out %s): use --in-place to rewrite the sources (with backups)", tgt, src, opts.Out)
+				}
 			}
 		}
 		key := filepath.Clean(tgt)
@@ -233,8 +272,47 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 		seen[key] = f.Path
 		jobs = append(jobs, Job{Source: f.Path, Target: tgt, Mode: f.Info.Mode().Perm()})
 	}
+	if opts.Report != "" {
+		if err := checkReport(opts, jobs, seen); err != nil {
+			return nil, nil, err
+		}
+	}
 	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].Source < jobs[j].Source })
 	return jobs, skipped, nil
+}
+
+// checkReport refuses a report path that names an input, a target or a backup of the
+// plan: writing the report there would destroy a file the run reads or writes. targets maps
+// each target's resolved path to its source.
+func checkReport(opts *Options, jobs []Job, targets map[string]string) error {
+	var files []string
+	for _, j := range jobs {
+		files = append(files, j.Source, j.Target)
+		if opts.InPlace && !opts.NoBackup {
+			files = append(files, j.Source+opts.BackupSuffix)
+		}
+	}
+	if f, same, err := fsio.FindSame(opts.Report, files); err != nil {
+		return err
+	} else if same {
+		return usageErr("--report %s is %s, a file this run reads or writes: the report would replace it", opts.Report, f)
+	}
+	// Targets and backups that do not exist yet have no identity: compare resolved names.
+	key, err := fsio.Resolve(opts.Report)
+	if err != nil {
+		return fmt.Errorf("--report %s: %w", opts.Report, err)
+	}
+	if src, ok := targets[key]; ok {
+		return usageErr("--report %s is the target of %s: the report would replace it", opts.Report, src)
+	}
+	if opts.InPlace && !opts.NoBackup {
+		for _, j := range jobs {
+			if b, err := fsio.Resolve(j.Source + opts.BackupSuffix); err == nil && b == key {
+				return usageErr("--report %s is the backup of %s: the report would replace it", opts.Report, j.Source)
+			}
+		}
+	}
+	return nil
 }
 
 // batchSize bounds the files a worker stages before it commits them: durability is paid once
@@ -333,6 +411,8 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 			s.Failed++
 		case Skipped:
 			s.Skipped++
+		case Duplicate:
+			s.Duplicates++
 		}
 	}
 	return s, nil
@@ -572,7 +652,8 @@ func notOurs(cur []byte, path string, src *bpfsig.Skeleton) string {
 
 // upToDate reports whether the existing target cur already is the migration's result: a
 // skeleton of the target scheme and generation with the converted loader and metadata, whose
-// signature verifies under the new signer. For ECDSA signers, whose signatures differ at every
+// signature verifies under the new signer, and which is byte for byte the converted source
+// with that signature attached. For ECDSA signers, whose signatures differ at every
 // signing, byte equality cannot tell; nothing here signs.
 func upToDate(cur []byte, path string, p *bpfsig.Prepared, opts *Options) bool {
 	sk, err := bpfsig.Parse(path, cur)
@@ -586,7 +667,14 @@ func upToDate(cur []byte, path string, p *bpfsig.Prepared, opts *Options) bool {
 	if !bytes.Equal(sk.Insn(), p.Insn()) || !bytes.Equal(sk.Data(), p.Data()) {
 		return false
 	}
-	return bpfsig.Verify(sk, bpfsig.NewTrust(opts.Signer.Cert)).OK()
+	if !bpfsig.Verify(sk, bpfsig.NewTrust(opts.Signer.Cert)).OK() {
+		return false
+	}
+	// The whole file, not only its blobs: with the target's own signature attached, the
+	// migration must produce exactly the target. A target declaring another object name, or
+	// whose C code differs (a host-side initial value edited), is not the result.
+	want, err := p.Attach(sk.Sig())
+	return err == nil && bytes.Equal(want.Bytes(), cur)
 }
 
 // backup writes the original next to the source, refusing to replace a different backup.
@@ -631,9 +719,15 @@ func errnoSuffix(v *compat.Verdict) string {
 
 // CheckReportPath checks, before any work, that a report can be written to path: its parent
 // directory exists and is a directory, and path is not a directory.
+//
+// An existing path that is not a regular file (a directory, FIFO, socket, device) or a
+// dangling link is refused too, so that no migration runs whose report cannot be written.
 func CheckReportPath(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("%s is a directory", path)
+	}
+	if _, err := atomicfile.Target(path); err != nil {
+		return err
 	}
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)

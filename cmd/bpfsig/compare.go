@@ -10,6 +10,7 @@ import (
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 )
 
 func compareCommand() *cli.Command {
@@ -56,7 +57,7 @@ func compareCommand() *cli.Command {
 				live = liveAsIs(a)
 			}
 			if c.Bool("json") {
-				return writeJSON(c.App.Writer, map[string]any{"file": a.Path(), "artifact_scheme": a.Scheme(), "kernels": vs, "applications": km, "live": live})
+				return writeJSON(c.App.Writer, map[string]any{"file": a.Path(), "file_base64": fsio.RawName(a.Path()), "artifact_scheme": a.Scheme(), "kernels": vs, "applications": km, "live": live})
 			}
 			printAsIs(c.App.Writer, a, vs, live)
 			printKernelMatrix(c.App.Writer, a, km)

@@ -30,9 +30,17 @@ func inspectCommand() *cli.Command {
 			reports := make([]*bpfsig.Report, len(paths))
 			sks := make([]*bpfsig.Skeleton, len(paths))
 			parallel(len(paths), c.Int("jobs"), func(i int) {
-				sk, err := bpfsig.Open(paths[i])
+				p := paths[i].Path
+				fail := func(msg string) {
+					reports[i] = &bpfsig.Report{File: p, FileBase64: fsio.RawName(p), Error: msg, OverrideBlocks: []bpfsig.Override{}, Findings: []compat.Finding{}}
+				}
+				if paths[i].Err != "" {
+					fail(paths[i].Err)
+					return
+				}
+				sk, err := bpfsig.Open(p)
 				if err != nil {
-					reports[i] = &bpfsig.Report{File: paths[i], FileBase64: fsio.RawName(paths[i]), Error: err.Error(), OverrideBlocks: []bpfsig.Override{}, Findings: []compat.Finding{}}
+					fail(err.Error())
 					return
 				}
 				sks[i], reports[i] = sk, sk.Inspect()
@@ -49,7 +57,7 @@ func inspectCommand() *cli.Command {
 				if c.Bool("disasm") && sks[i] != nil {
 					if d, _ := skel.Of(sks[i].Artifact()); d != nil && d.Loader() != nil {
 						if err := d.Loader().Disasm(c.App.Writer); err != nil {
-							return failed("%s: %v", paths[i], err)
+							return failed("%s: %v", paths[i].Path, err)
 						}
 					}
 				}
@@ -61,7 +69,7 @@ func inspectCommand() *cli.Command {
 			} else {
 				for _, r := range reports {
 					if r.Name == "" && r.Error != "" {
-						fmt.Fprintf(c.App.ErrWriter, "%s\n", r.Error)
+						fmt.Fprintf(c.App.ErrWriter, "%s\n", safeText(r.Error))
 					}
 				}
 			}
@@ -119,7 +127,7 @@ func printReport(w io.Writer, r *bpfsig.Report) {
 	}
 	printFindings(w, "  ", r.Findings)
 	if r.Error != "" {
-		fprintf(w, "  error:          %s\n", r.Error)
+		fprintf(w, "  error:          %s\n", safeText(r.Error))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/bpfsys"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/keys"
 	"github.com/bpfsig/bpfsig/internal/live"
@@ -47,6 +48,7 @@ type loadStageJSON struct {
 
 type loadJSON struct {
 	File     string              `json:"file"`
+	FileB64  string              `json:"file_base64,omitempty"` // set when File is not valid UTF-8
 	Loader   *loaderSummary      `json:"loader,omitempty"`
 	Findings []preflight.Finding `json:"findings"`
 	Failure  *live.InnerFailure  `json:"failure,omitempty"`
@@ -117,7 +119,7 @@ func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
 	if c.Bool("unsigned") || !a.Signed() {
 		mode = live.Unsigned
 	}
-	out := &loadJSON{File: a.Path(), Scheme: a.Scheme(), Mode: mode, Stages: []loadStageJSON{}, Created: []bpfsys.Object{}, Findings: []preflight.Finding{}}
+	out := &loadJSON{File: a.Path(), FileB64: fsio.RawName(a.Path()), Scheme: a.Scheme(), Mode: mode, Stages: []loadStageJSON{}, Created: []bpfsys.Object{}, Findings: []preflight.Finding{}}
 	d, err := skel.Of(a.Artifact())
 	if err != nil {
 		return nil, failed("%v", err)

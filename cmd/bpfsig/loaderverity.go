@@ -11,6 +11,7 @@ import (
 
 	"github.com/bpfsig/bpfsig/fsverity"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 )
 
@@ -141,6 +142,7 @@ func loaderSignCommand() *cli.Command {
 // loaderResult is one file's line of `bpfsig loader verify`.
 type loaderResult struct {
 	File            string `json:"file"`
+	FileB64         string `json:"file_base64,omitempty"` // set when File is not valid UTF-8
 	OK              bool   `json:"ok"`
 	Errno           string `json:"errno"`
 	Digest          string `json:"digest,omitempty"`
@@ -184,7 +186,7 @@ func loaderVerifyCommand() *cli.Command {
 			var rs []*loaderResult
 			allOK := true
 			for _, f := range c.Args().Slice() {
-				r := &loaderResult{File: f}
+				r := &loaderResult{File: f, FileB64: fsio.RawName(f)}
 				fc, err := fsverity.CheckFile(f, opts)
 				if fc != nil {
 					r.Digest, r.DigestSource, r.SignatureSource, r.SignatureSize = fc.Digest.String(), fc.DigestSource, fc.SignatureSource, fc.SignatureSize

@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = exitFail
 	}
 	if msg != "" {
-		fmt.Fprintln(stderr, "bpfsig:", msg)
+		fmt.Fprintln(stderr, "bpfsig:", safeText(msg))
 	}
 	if code != exitOK && wantsJSON(args) && out.n == 0 {
 		b, _ := json.Marshal(map[string]any{"error": msgOr(msg, "failed"), "exit_code": code})
@@ -118,10 +118,42 @@ func checkCommand(app *cli.App, args []string) error {
 		}
 		return nil
 	}
-	if app.Command(name) == nil {
+	cmd := app.Command(name)
+	if cmd == nil {
 		return fmt.Errorf("no command %q (commands: %s)", name, commandNames(app))
 	}
+	// A command made of subcommands (mapvalue, loader, oracle) refuses an unknown one.
+	for i++; len(cmd.Subcommands) > 0 && i < len(args) && !strings.HasPrefix(args[i], "-"); i++ {
+		sub := cmd.Command(args[i])
+		if sub == nil {
+			if args[i] == "help" || args[i] == "h" {
+				return nil
+			}
+			var names []string
+			for _, s := range cmd.Subcommands {
+				names = append(names, s.Name)
+			}
+			return fmt.Errorf("%s: no command %q (commands: %s)", cmd.Name, args[i], strings.Join(names, ", "))
+		}
+		cmd = sub
+	}
 	return nil
+}
+
+// quietUsageErrors makes a usage error of every command (an unknown flag, a missing value)
+// an exit-2 error naming the command, instead of urfave/cli's "Incorrect Usage" and help
+// text on standard output, which would break --json's one-document rule; run prints the
+// message on stderr.
+func quietUsageErrors(prefix string, cmds []*cli.Command) {
+	for _, c := range cmds {
+		name := strings.TrimSpace(prefix + " " + c.Name)
+		if c.OnUsageError == nil {
+			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+				return cli.Exit(fmt.Sprintf("%s: %v (see bpfsig %s --help)", name, err, name), exitUsage)
+			}
+		}
+		quietUsageErrors(name, c.Subcommands)
+	}
 }
 
 func commandNames(app *cli.App) string {
@@ -162,7 +194,7 @@ func version() string {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "bpfsig",
 		Usage:                "sign, verify, compare and migrate signed BPF light skeletons",
 		Version:              version(),
@@ -210,6 +242,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			keygenCommand(),
 		},
 	}
+	quietUsageErrors("", app.Commands)
+	return app
 }
 
 // usage returns a usage error (exit 2).

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
 	"github.com/bpfsig/bpfsig/internal/cms"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/mapvalue"
 )
@@ -94,6 +94,7 @@ func mapvalueSignCommand() *cli.Command {
 // mapvalueResult is one value's line of `bpfsig mapvalue verify`.
 type mapvalueResult struct {
 	File        string `json:"file"`
+	FileB64     string `json:"file_base64,omitempty"` // set when File is not valid UTF-8
 	OK          bool   `json:"ok"`
 	Errno       string `json:"errno"`
 	Check       string `json:"check,omitempty"`
@@ -145,7 +146,7 @@ func mapvalueVerifyCommand() *cli.Command {
 }
 
 func verifyValueFile(path string, trust []*x509.Certificate) *mapvalueResult {
-	r := &mapvalueResult{File: path}
+	r := &mapvalueResult{File: path, FileB64: fsio.RawName(path)}
 	b, err := mvReadFile(path, mapvalue.MaxValueSize)
 	if err != nil {
 		r.Error = err.Error()
@@ -197,6 +198,7 @@ func mapvalueInspectCommand() *cli.Command {
 			}
 			type inspectJSON struct {
 				File   string                    `json:"file"`
+				B64    string                    `json:"file_base64,omitempty"`
 				Size   int                       `json:"size"`
 				Length uint32                    `json:"length"`
 				Parts  []mapvalue.Part           `json:"parts"`
@@ -208,7 +210,7 @@ func mapvalueInspectCommand() *cli.Command {
 			var out []inspectJSON
 			bad := false
 			for _, p := range c.Args().Slice() {
-				j := inspectJSON{File: p}
+				j := inspectJSON{File: p, B64: fsio.RawName(p)}
 				b, err := mvReadFile(p, mapvalue.MaxValueSize)
 				if err != nil {
 					j.Error, bad = err.Error(), true
@@ -261,29 +263,13 @@ func mapvalueInspectCommand() *cli.Command {
 	}
 }
 
-// mvReadFile reads a regular file of at most max bytes (mapvalue and loader commands).
+// mvReadFile reads a regular file of at most max bytes (mapvalue and loader commands); a FIFO,
+// device, socket or directory is refused at once (fsio.ReadFile), never waited on.
 func mvReadFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := fsio.ReadFile(path, max)
+	var tl *fsio.TooLargeError
+	if errors.As(err, &tl) && tl.Size >= 0 {
+		return nil, fmt.Errorf("%s: %d bytes exceeds the largest array map value (%d)", path, tl.Size, max)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s: %d bytes exceeds the largest array map value (%d)", path, st.Size(), max)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: grew past %d bytes while reading", path, max)
-	}
-	return b, nil
+	return b, err
 }

@@ -69,6 +69,7 @@ func migrateCommand() *cli.Command {
 				NoBackup: c.IsSet("backup-suffix") && c.String("backup-suffix") == "",
 				Signer:   s, KeepHostOverrides: c.Bool("keep-host-overrides"), DryRun: c.Bool("dry-run"),
 				Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Jobs: c.Int("jobs"), Overwrite: c.Bool("overwrite"),
+				Report: c.String("report"),
 			}
 			if len(c.StringSlice("trust")) > 0 || len(c.StringSlice("trust-keyring")) > 0 {
 				if opts.Trust, err = loadTrust(c, "trust", "trust-keyring"); err != nil {
@@ -109,7 +110,7 @@ func migrateCommand() *cli.Command {
 }
 
 func summaryJSON(s *migrate.Summary) map[string]any {
-	return map[string]any{"migrated": s.Migrated, "up_to_date": s.UpToDate, "refused": s.Refused, "failed": s.Failed, "skipped": s.Skipped, "interrupted": s.Interrupted}
+	return map[string]any{"migrated": s.Migrated, "up_to_date": s.UpToDate, "refused": s.Refused, "failed": s.Failed, "skipped": s.Skipped, "duplicates": s.Duplicates, "interrupted": s.Interrupted}
 }
 
 // interruptible returns a context cancelled by the first SIGINT or SIGTERM, a function that
@@ -163,12 +164,12 @@ func printMigrate(w io.Writer, s *migrate.Summary) {
 			}
 			printPlatforms(w, r)
 		case migrate.UpToDate:
-			fprintf(w, "%s: up to date (%s)\n", quoteName(r.Source), r.Reason)
+			fprintf(w, "%s: up to date (%s)\n", quoteName(r.Source), safeText(r.Reason))
 		default:
-			fprintf(w, "%s: %s: %s\n", quoteName(r.Source), strings.ToUpper(string(r.Outcome)), r.Reason)
+			fprintf(w, "%s: %s: %s\n", quoteName(r.Source), strings.ToUpper(string(r.Outcome)), safeText(r.Reason))
 		}
 		for _, wn := range r.Warnings {
-			fprintf(w, "  warning: %s\n", wn)
+			fprintf(w, "  warning: %s\n", safeText(wn))
 		}
 	}
 	fprintf(w, "%s\n", s)

@@ -5,6 +5,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpfsig/bpfsig"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/policy"
 )
 
@@ -33,6 +34,11 @@ func signCommand() *cli.Command {
 			}
 			if c.Bool("in-place") {
 				out = in
+			} else if same, err := fsio.SameFile(in, out); err != nil {
+				return failed("sign: %v", err)
+			} else if same {
+				// By any spelling, link or hard link: rewriting the input is what --in-place says.
+				return usage("sign: -o %s is the input %s (the same file): use --in-place to rewrite the input", out, in)
 			}
 			explicit, pol, err := targetFlags(c)
 			if err != nil {

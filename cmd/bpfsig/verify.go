@@ -71,7 +71,11 @@ func verifyCommand() *cli.Command {
 			results := make([]*verifyResult, len(paths))
 			sks := make([]*bpfsig.Skeleton, len(paths))
 			parallel(len(paths), c.Int("jobs"), func(i int) {
-				results[i], sks[i] = verifyOne(paths[i], want, trust, kernel, proc)
+				if p := paths[i]; p.Err != "" {
+					results[i] = &verifyResult{File: p.Path, FileB64: fsio.RawName(p.Path), Error: p.Err, Reason: p.Err}
+					return
+				}
+				results[i], sks[i] = verifyOne(paths[i].Path, want, trust, kernel, proc)
 			})
 			if c.String("oracle") != "" {
 				if err := askOracle(c, results, sks, trust); err != nil {
@@ -144,11 +148,11 @@ func printVerify(w io.Writer, r *verifyResult) {
 		}
 		fprintf(w, "; LSM sees %s)\n", r.Verdict.LSM)
 	case r.Stage == compat.StageRun && r.Retval != nil:
-		fprintf(w, "%s: REJECTED at run: loader retval %d: %s\n", quoteName(r.File), *r.Retval, r.Reason)
+		fprintf(w, "%s: REJECTED at run: loader retval %d: %s\n", quoteName(r.File), *r.Retval, safeText(r.Reason))
 	case r.Stage != "":
-		fprintf(w, "%s: REJECTED at %s: %s: %s\n", quoteName(r.File), r.Stage, r.Errno, r.Reason)
+		fprintf(w, "%s: REJECTED at %s: %s: %s\n", quoteName(r.File), r.Stage, r.Errno, safeText(r.Reason))
 	default:
-		fprintf(w, "%s: FAILED: %s\n", quoteName(r.File), r.Reason)
+		fprintf(w, "%s: FAILED: %s\n", quoteName(r.File), safeText(r.Reason))
 	}
 	if len(r.Why) > 0 {
 		fprintf(w, "  scheme %s: %s\n", r.Scheme, strings.Join(r.Why, "; "))

@@ -138,32 +138,11 @@ func readFile(path string, limit int64, lookFirst bool) ([]byte, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("%s: negative size limit %d", path, limit)
 	}
-	// Look before opening: opening a device can have effects of its own (a tape rewinds,
-	// a terminal becomes the controlling one), so refuse what the name shows is not a file.
-	if lookFirst {
-		if fi, err := os.Stat(path); err == nil {
-			if err := CheckRegular(path, fi); err != nil {
-				return nil, err
-			}
-		}
-	}
-	f, err := openNonBlocking(path)
+	f, fi, err := open(path, lookFirst)
 	if err != nil {
-		// A socket cannot be opened (ENXIO); say what it is rather than "no such device".
-		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
-			return nil, CheckRegular(path, fi)
-		}
 		return nil, err
 	}
 	defer f.Close()
-	// The decisive check, on what was actually opened.
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := CheckRegular(path, fi); err != nil {
-		return nil, err
-	}
 	if fi.Size() > limit {
 		return nil, &TooLargeError{Path: path, Limit: limit, Size: fi.Size()}
 	}
@@ -188,4 +167,41 @@ func readFile(path string, limit int64, lookFirst bool) ([]byte, error) {
 		return nil, &TooLargeError{Path: path, Limit: limit, Size: -1}
 	}
 	return buf, nil
+}
+
+// Open opens the regular file at path (symbolic links are followed) for reading, under the
+// rules of [ReadFile] but without a size limit: it never blocks (a FIFO without a writer is
+// refused at once, not waited on), and anything but a regular file is refused with a
+// *NotRegularError naming path, judged on the opened descriptor. It returns the file and
+// its fstat information; the caller closes the file.
+func Open(path string) (*os.File, fs.FileInfo, error) { return open(path, true) }
+
+func open(path string, lookFirst bool) (*os.File, fs.FileInfo, error) {
+	// Look before opening: opening a device can have effects of its own (a tape rewinds,
+	// a terminal becomes the controlling one), so refuse what the name shows is not a file.
+	if lookFirst {
+		if fi, err := os.Stat(path); err == nil {
+			if err := CheckRegular(path, fi); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	f, err := openNonBlocking(path)
+	if err != nil {
+		// A socket cannot be opened (ENXIO); say what it is rather than "no such device".
+		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
+			return nil, nil, CheckRegular(path, fi)
+		}
+		return nil, nil, err
+	}
+	// The decisive check, on what was actually opened.
+	fi, err := f.Stat()
+	if err == nil {
+		err = CheckRegular(path, fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }

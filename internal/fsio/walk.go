@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // WalkOptions selects what [Walk] returns.
@@ -34,12 +35,19 @@ type File struct {
 type Skipped struct {
 	Path   string
 	Reason string
+	// SameAs is set when Path is a file or directory already reached by the path SameAs:
+	// nothing is missing from the result, the file was only not taken twice.
+	SameAs string
 }
 
 // WalkResult is what Walk found.
 type WalkResult struct {
 	Files   []File    // in argument order, each directory in name order
 	Skipped []Skipped // in the order met
+	// Empty lists the directory sources in which nothing was found: no file returned and
+	// nothing skipped (an empty tree, or one with no file Match selects). A caller that was
+	// asked to process a tree usually reports these rather than succeed on nothing.
+	Empty []string
 }
 
 // Walk collects the regular files named by srcs, each a file or a directory walked
@@ -53,15 +61,15 @@ type WalkResult struct {
 //     directory the source resolves to.
 //   - Inside a tree, a symbolic link (to a file or a directory) is followed when it
 //     resolves inside the tree, and is reported in Skipped, with the place it leads, when
-//     it resolves outside or dangles. Links are only reported when they lead to a
-//     directory or their name is one Match selects.
+//     it resolves outside, dangles or loops (a -> b -> a). Links are only reported when
+//     they lead to a directory or their name is one Match selects.
 //   - A directory entry Match selects that is not a regular file (FIFO, socket, device) is
 //     reported in Skipped with what it is; it is never opened.
 //   - The same file reached twice — by two spellings, overlapping sources, or links — is
 //     returned once (device and inode), the first time it is reached; later arrivals are
-//     reported in Skipped. Within a source, links are followed after every real entry of
-//     the tree, so a file reached both directly and through a link is returned under its
-//     real path. A directory reached twice (a link loop, a source inside another source) is
+//     reported in Skipped, with SameAs set. Within a source, links are followed after
+//     every real entry of the tree, so a file reached both directly and through a link is
+//     returned under its real path. A directory reached twice (a link loop, a source inside another source) is
 //     walked once, likewise.
 //
 // Errors (an unreadable directory, a source that is not there) stop the walk and name the
@@ -127,6 +135,7 @@ func (w *walker) source(src string) error {
 	if err != nil {
 		return err
 	}
+	before := len(w.res.Files) + len(w.res.Skipped)
 	if err := w.dir(src, src, ".", root, fi); err != nil {
 		return err
 	}
@@ -137,11 +146,22 @@ func (w *walker) source(src string) error {
 			return err
 		}
 	}
+	if len(w.res.Files)+len(w.res.Skipped) == before {
+		w.res.Empty = append(w.res.Empty, src)
+	}
 	return nil
 }
 
 // follow handles a symbolic link met inside a tree.
 func (w *walker) follow(l link) error {
+	// A loop (a -> b -> a, or a link to itself) is reported like a dangling link: it names
+	// nothing to process, and one such entry must not stop the walk of the whole tree.
+	if _, err := os.Stat(l.path); errors.Is(err, syscall.ELOOP) {
+		if w.match(l.name) {
+			w.skip(l.path, "symbolic link loop")
+		}
+		return nil
+	}
 	real, err := filepath.EvalSymlinks(l.path)
 	if err == nil {
 		real, err = filepath.Abs(real) // has no links left: cleaning it is exact
@@ -153,7 +173,7 @@ func (w *walker) follow(l link) error {
 			}
 			return nil
 		}
-		return err
+		return fmt.Errorf("%s: %w", l.path, err) // EvalSymlinks's own errors do not name it
 	}
 	fi, err := os.Stat(l.path)
 	if err != nil {
@@ -178,7 +198,7 @@ func (w *walker) file(path, src, rel string, fi fs.FileInfo) error {
 		return err
 	}
 	if first, seen := w.files[key]; seen {
-		w.skip(path, "same file as %s", first)
+		w.res.Skipped = append(w.res.Skipped, Skipped{Path: path, Reason: "same file as " + first, SameAs: first})
 		return nil
 	}
 	w.files[key] = path
@@ -200,7 +220,7 @@ func (w *walker) dir(path, src, rel, root string, fi fs.FileInfo) error {
 		return err
 	}
 	if first, seen := w.dirs[key]; seen {
-		w.skip(path, "directory already walked as %s", first)
+		w.res.Skipped = append(w.res.Skipped, Skipped{Path: path, Reason: "directory already walked as " + first, SameAs: first})
 		return nil
 	}
 	w.dirs[key] = path

@@ -2,6 +2,7 @@ package bpfsig
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/skel"
@@ -14,6 +15,12 @@ type SignOption func(*compat.SignOptions)
 // the values they let the host set are then outside the signature.
 func KeepHostOverrides(keep bool) SignOption {
 	return func(o *compat.SignOptions) { o.KeepHostOverrides = keep }
+}
+
+// SigningTime adds a signingTime signed attribute, for schemes whose signatures have signed
+// attributes (Hornet; gen_sig always writes one); the kernel-profile schemes refuse it.
+func SigningTime(t time.Time) SignOption {
+	return func(o *compat.SignOptions) { o.SigningTime = t }
 }
 
 // Sign converts sk (signed or unsigned, any scheme) into target t and signs it with signer. The

@@ -94,6 +94,9 @@ func (Strategy) Detect(a compat.Artifact) (compat.Claim, bool) {
 // t.Generation — default the input's own generation, else v1, as the posted bpftool built on
 // the 6.18 generator — to be signed over SkeletonRoot; one signature map, index 0.
 func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOptions) (compat.Pending, error) {
+	if !opts.SigningTime.IsZero() {
+		return nil, fmt.Errorf("%s: the %s scheme's signatures carry no signed attributes: a signing time does not apply", a.Path(), t.Scheme)
+	}
 	d, err := skel.Of(a)
 	if err != nil {
 		return nil, err

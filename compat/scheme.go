@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Scheme names a signing scheme.
@@ -157,6 +158,10 @@ type SignOptions struct {
 	// KeepHostOverrides keeps the host-override blocks where the target scheme would drop them.
 	// The values they let the host set are then outside the signature.
 	KeepHostOverrides bool
+	// SigningTime, when set, asks for a signingTime signed attribute, for schemes whose
+	// signatures carry signed attributes (Hornet's gen_sig always writes one). A scheme whose
+	// kernel profile has no signed attributes refuses it.
+	SigningTime time.Time
 }
 
 // Conditions are the ways a host's load procedure can deviate from the one its scheme

@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"fmt"
+	"time"
 
 	"github.com/bpfsig/bpfsig/compat"
 	ihornet "github.com/bpfsig/bpfsig/internal/hornet"
@@ -87,14 +88,15 @@ func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOpti
 	if err != nil {
 		return nil, err
 	}
-	return &pending{d: d, l: l, ch: ch, t: compat.Target{Scheme: Scheme, Generation: skel.GenOut(gen)}}, nil
+	return &pending{d: d, l: l, ch: ch, t: compat.Target{Scheme: Scheme, Generation: skel.GenOut(gen)}, when: opts.SigningTime}, nil
 }
 
 type pending struct {
-	d  *skel.Doc
-	l  *loader.Loader
-	ch skel.Changes
-	t  compat.Target
+	d    *skel.Doc
+	l    *loader.Loader
+	ch   skel.Changes
+	t    compat.Target
+	when time.Time // the signingTime attribute, zero for none
 }
 
 func (p *pending) Content() []byte       { return p.l.Bytes() }
@@ -103,13 +105,14 @@ func (p *pending) Data() []byte          { return p.d.Data() }
 func (p *pending) Target() compat.Target { return p.t }
 func (p *pending) Changes() skel.Changes { return p.ch }
 
-// Sign signs as gen_sig does, without a signing time (so that signing is reproducible; gen_sig
-// adds one), naming the signer by issuer and serial whatever s.ID says.
+// Sign signs as gen_sig does, naming the signer by issuer and serial whatever s.ID says. gen_sig
+// always adds a signingTime (the time it ran); Sign adds one only when asked
+// (SignOptions.SigningTime), so that signing is reproducible by default.
 func (p *pending) Sign(s *compat.Signer) (compat.Artifact, error) {
 	if s == nil || s.Key == nil || s.Cert == nil {
 		return nil, fmt.Errorf("signing needs a private key and its certificate")
 	}
-	sig, err := ihornet.Sign(p.l.Bytes(), []ihornet.Map{{Index: 0, Value: p.d.Data()}}, s.Key, s.Cert, ihornet.SignOptions{})
+	sig, err := ihornet.Sign(p.l.Bytes(), []ihornet.Map{{Index: 0, Value: p.d.Data()}}, s.Key, s.Cert, ihornet.SignOptions{SigningTime: p.when})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/hornet"
+	ihornet "github.com/bpfsig/bpfsig/internal/hornet"
 	"github.com/bpfsig/bpfsig/internal/testfix"
 	"github.com/bpfsig/bpfsig/internal/testfix/front"
 	"github.com/bpfsig/bpfsig/migrate"
@@ -113,5 +114,26 @@ func TestMigrateRoundTrip(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(end, "m.skel.h"))
 	if !bytes.Equal(got, testfix.Bytes(t, "raw")) {
 		t.Fatal("legacy → hornet → raw is not the upstream raw fixture")
+	}
+}
+
+// TestSignLikeGenSig: with gen_sig's signing time, bpfsig sign --scheme hornet writes the very
+// header gen_sig and write-sig.sh wrote; without one it differs only by that attribute.
+func TestSignLikeGenSig(t *testing.T) {
+	want, _ := os.ReadFile(golden + "legacy-v2.write-sig.skel.h")
+	sig, _ := os.ReadFile(golden + "one-map.p7b")
+	info, err := ihornet.Inspect(sig)
+	if err != nil || info.SigningTime.IsZero() {
+		t.Fatalf("gen_sig's signature has no signing time: %v", err)
+	}
+	got, err := bpfsig.Sign(front.Skeleton(t, "legacy-v2"), testfix.Signer(t), bpfsig.Target{Scheme: hornet.Scheme}, bpfsig.SigningTime(info.SigningTime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatal("signing with gen_sig's signing time does not reproduce gen_sig + write-sig.sh")
+	}
+	if _, err := bpfsig.Sign(front.Skeleton(t, "legacy-v2"), testfix.Signer(t), bpfsig.Target{Scheme: bpfsig.Raw}, bpfsig.SigningTime(info.SigningTime)); err == nil {
+		t.Fatal("a signing time was accepted for the raw scheme, whose signatures carry no attributes")
 	}
 }

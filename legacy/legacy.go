@@ -63,6 +63,9 @@ func (Strategy) Detect(a compat.Artifact) (compat.Claim, bool) {
 // opts_insn. v2 drops the host-override blocks (as the hardened generator does) unless
 // opts.KeepHostOverrides; v1 keeps them, as every v1 generator did.
 func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOptions) (compat.Pending, error) {
+	if !opts.SigningTime.IsZero() {
+		return nil, fmt.Errorf("%s: the %s scheme's signatures carry no signed attributes: a signing time does not apply", a.Path(), t.Scheme)
+	}
 	d, err := skel.Of(a)
 	if err != nil {
 		return nil, err

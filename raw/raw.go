@@ -20,6 +20,7 @@ package raw
 
 import (
 	"crypto/x509"
+	"fmt"
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/kmodel"
@@ -72,6 +73,9 @@ func (Strategy) Detect(a compat.Artifact) (compat.Claim, bool) {
 // Convert converts a into a raw skeleton: check block removed, host-override blocks removed
 // (unless opts.KeepHostOverrides), to be signed over opts_insn ‖ opts_data.
 func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOptions) (compat.Pending, error) {
+	if !opts.SigningTime.IsZero() {
+		return nil, fmt.Errorf("%s: the %s scheme's signatures carry no signed attributes: a signing time does not apply", a.Path(), t.Scheme)
+	}
 	d, err := skel.Of(a)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
+	"time"
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/internal/fsio"
@@ -22,6 +23,7 @@ func signCommand() *cli.Command {
 			keyFlag, signCert, signerID, p11Module,
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the signed skeleton to `OUT`"},
 			&cli.BoolFlag{Name: "in-place", Usage: "replace FILE (atomically)"},
+			&cli.StringFlag{Name: "signing-time", Usage: "hornet: add a signingTime attribute, `now` or RFC 3339 (gen_sig always adds one; default none)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -56,7 +58,17 @@ func signCommand() *cli.Command {
 			if err != nil {
 				return failed("%v", err)
 			}
-			signed, err := bpfsig.Sign(sk, s, target, bpfsig.KeepHostOverrides(c.Bool("keep-host-overrides")))
+			opts := []bpfsig.SignOption{bpfsig.KeepHostOverrides(c.Bool("keep-host-overrides"))}
+			if st := c.String("signing-time"); st != "" {
+				when := time.Now().UTC().Truncate(time.Second)
+				if st != "now" {
+					if when, err = time.Parse(time.RFC3339, st); err != nil {
+						return usage("--signing-time: %v (want now or RFC 3339)", err)
+					}
+				}
+				opts = append(opts, bpfsig.SigningTime(when))
+			}
+			signed, err := bpfsig.Sign(sk, s, target, opts...)
 			if err != nil {
 				return failed("%v", err)
 			}

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"github.com/bpfsig/bpfsig/compat"
 	"reflect"
 	"strings"
 	"testing"
 
 	"crypto/x509"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestParseFixtures(t *testing.T) {
@@ -101,17 +100,17 @@ func TestParseMalformed(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		in   []byte
-		want unix.Errno
+		want compat.Errno
 	}{
-		{"empty", nil, unix.EBADMSG},
-		{"one byte", []byte{0x30}, unix.EBADMSG},
-		{"long tag", []byte{0x1f, 0x01, 0x00}, unix.EBADMSG},
-		{"indefinite primitive", []byte{0x04, 0x80, 0, 0}, unix.EBADMSG},
-		{"length overrun", sig[:len(sig)-1], unix.EBADMSG},
-		{"missing EOC", []byte{0x30, 0x80, 0x05, 0x00}, unix.EBADMSG},
-		{"octet string", []byte{0x04, 0x01, 0x00}, unix.EBADMSG},
-		{"no content", []byte{0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02}, unix.EINVAL},
-		{"deep nesting", bytes.Repeat([]byte{0x30, 0x80}, 100), unix.EBADMSG},
+		{"empty", nil, compat.EBADMSG},
+		{"one byte", []byte{0x30}, compat.EBADMSG},
+		{"long tag", []byte{0x1f, 0x01, 0x00}, compat.EBADMSG},
+		{"indefinite primitive", []byte{0x04, 0x80, 0, 0}, compat.EBADMSG},
+		{"length overrun", sig[:len(sig)-1], compat.EBADMSG},
+		{"missing EOC", []byte{0x30, 0x80, 0x05, 0x00}, compat.EBADMSG},
+		{"octet string", []byte{0x04, 0x01, 0x00}, compat.EBADMSG},
+		{"no content", []byte{0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02}, compat.EINVAL},
+		{"deep nesting", bytes.Repeat([]byte{0x30, 0x80}, 100), compat.EBADMSG},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse(tc.in)
@@ -153,7 +152,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s, err := Parse(in)
 		if err != nil {
-			var e unix.Errno
+			var e compat.Errno
 			if !errors.As(err, &e) {
 				t.Fatalf("error without errno: %v", err)
 			}

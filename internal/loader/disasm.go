@@ -42,6 +42,7 @@ func (l *Loader) Disasm(w io.Writer) error {
 		begins[b.Start] = fmt.Sprintf("; --- %s begin: slots %d..%d, %s ---", name, b.Start, b.End()-1, detail)
 		ends[b.End()-1] = fmt.Sprintf("; --- %s end ---", name)
 	}
+	l.decodeASM()
 	for j, ins := range l.insns {
 		slot := l.slots[j]
 		switch slot {

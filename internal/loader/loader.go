@@ -32,6 +32,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/cilium/ebpf/asm"
 )
@@ -138,10 +139,14 @@ const cleanupLabel = 7
 // one with Decode. Rewriting methods change the Loader in place only on
 // success.
 type Loader struct {
-	raw       []byte
-	second    []bool // second slot of an ld_imm64
+	raw    []byte
+	second []bool // second slot of an ld_imm64
+	// insns and slots (the first slot of each element of insns) are decoded with
+	// cilium/ebpf/asm on first use; Decode checks on the raw slots everything asm's decoder
+	// could refuse.
+	asmOnce   sync.Once
 	insns     asm.Instructions
-	slots     []int // first slot of each element of insns
+	slots     []int
 	bodyStart int
 	check     *Block
 	overrides []Block
@@ -171,19 +176,19 @@ func Decode(insn []byte) (*Loader, error) {
 		return nil, err
 	}
 	n := len(second)
-	insns := make(asm.Instructions, 0, n)
-	slots := make([]int, 0, n)
-	r := bytes.NewReader(insn)
 	for i := 0; i < n; i++ {
 		if second[i] {
 			continue
 		}
-		var ins asm.Instruction
-		if err := ins.Unmarshal(r, binary.LittleEndian, "linux"); err != nil {
-			return nil, shapeErr(i, ErrShape, "cannot decode instruction: %v", err)
+		// The one refusal of asm's decoder past the slot layout: a call of a builtin function
+		// (src 0, imm ≥ 0) whose number names none on Linux.
+		b := insn[i*SlotSize:]
+		ins := asm.Instruction{OpCode: asm.OpCode(b[0]), Dst: asm.Register(b[1] & 0xf), Src: asm.Register(b[1] >> 4), Constant: int64(int32(binary.LittleEndian.Uint32(b[4:8])))}
+		if ins.IsBuiltinCall() && ins.Constant >= 0 {
+			if _, err := asm.BuiltinFuncForPlatform("linux", uint32(ins.Constant)); err != nil {
+				return nil, shapeErr(i, ErrShape, "cannot decode instruction: %v", err)
+			}
 		}
-		insns = append(insns, ins)
-		slots = append(slots, i)
 	}
 	s, err := prologue(insn, n)
 	if err != nil {
@@ -192,8 +197,6 @@ func Decode(insn []byte) (*Loader, error) {
 	l := &Loader{
 		raw:       slices.Clone(insn),
 		second:    second,
-		insns:     insns,
-		slots:     slots,
 		bodyStart: s,
 	}
 	from := s
@@ -275,7 +278,31 @@ func (l *Loader) Check() *Block {
 func (l *Loader) Overrides() []Block { return slices.Clone(l.overrides) }
 
 // Instructions returns the decoded instructions (a copy of the slice).
-func (l *Loader) Instructions() asm.Instructions { return slices.Clone(l.insns) }
+func (l *Loader) Instructions() asm.Instructions {
+	l.decodeASM()
+	return slices.Clone(l.insns)
+}
+
+// decodeASM decodes the instructions with cilium/ebpf/asm, once.
+func (l *Loader) decodeASM() {
+	l.asmOnce.Do(func() {
+		n := len(l.second)
+		l.insns = make(asm.Instructions, 0, n)
+		l.slots = make([]int, 0, n)
+		r := bytes.NewReader(l.raw)
+		for i := 0; i < n; i++ {
+			if l.second[i] {
+				continue
+			}
+			var ins asm.Instruction
+			if err := ins.Unmarshal(r, binary.LittleEndian, "linux"); err != nil {
+				return // Decode has ruled this out
+			}
+			l.insns = append(l.insns, ins)
+			l.slots = append(l.slots, i)
+		}
+	})
+}
 
 // Generation returns the check's generation, GenNone without a check.
 func (l *Loader) Generation() Generation {
@@ -291,7 +318,8 @@ func (l *Loader) replace(out []byte) error {
 	if err != nil {
 		return err
 	}
-	*l = *nl
+	l.raw, l.second, l.bodyStart, l.check, l.overrides = nl.raw, nl.second, nl.bodyStart, nl.check, nl.overrides
+	l.asmOnce, l.insns, l.slots = sync.Once{}, nil, nil
 	return nil
 }
 

@@ -12,19 +12,19 @@ import "fmt"
 func (l *Loader) Convert(dropOverrides bool, gen Generation, hash [32]byte) (*Loader, error) {
 	out := l.raw
 	var err error
+	// The check sits at S, before every override block; all the blocks go in one pass.
+	var spans []Span
+	if l.check != nil {
+		spans = append(spans, Span{l.check.Start, l.check.Len})
+	}
 	if dropOverrides {
-		for i := len(l.overrides) - 1; i >= 0; i-- {
-			b := l.overrides[i]
-			if out, err = RemoveSlots(out, b.Start, b.Len); err != nil {
-				return nil, fmt.Errorf("removing the %s block at slot %d: %w", b.Kind, b.Start, err)
-			}
+		for _, b := range l.overrides {
+			spans = append(spans, Span{b.Start, b.Len})
 		}
 	}
-	if l.check != nil {
-		// The check sits at S, before every override block: removing the overrides first
-		// leaves its slots where they were.
-		if out, err = RemoveSlots(out, l.check.Start, l.check.Len); err != nil {
-			return nil, fmt.Errorf("removing the %s check block: %w", l.check.Gen, err)
+	if len(spans) > 0 {
+		if out, err = RemoveSpans(out, spans); err != nil {
+			return nil, fmt.Errorf("removing the check and override blocks: %w", err)
 		}
 	}
 	if gen != GenNone {

@@ -668,3 +668,44 @@ func TestStrings(t *testing.T) {
 		t.Errorf("ParseGeneration(v3) err = %v", err)
 	}
 }
+
+// TestRemoveSpansIsSequentialRemoval: removing several blocks in one pass gives the bytes (or
+// the failure) that removing them one by one, the last first, gives — on every fixture loader,
+// for every combination of its check and override blocks and for adjacent blocks.
+func TestRemoveSpansIsSequentialRemoval(t *testing.T) {
+	for _, name := range []string{"unsigned", "legacy-v1", "legacy-v2", "chain"} {
+		b := insn(t, name)
+		l, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var blocks []Span
+		if c := l.Check(); c != nil {
+			blocks = append(blocks, Span{c.Start, c.Len})
+		}
+		for _, o := range l.Overrides() {
+			blocks = append(blocks, Span{o.Start, o.Len})
+		}
+		// Every subset of the blocks, plus a block split in two adjacent halves.
+		for mask := 1; mask < 1<<len(blocks); mask++ {
+			var spans []Span
+			for i, sp := range blocks {
+				if mask&(1<<i) != 0 {
+					spans = append(spans, sp)
+				}
+			}
+			if mask == 1<<len(blocks)-1 && spans[0].Len > 2 {
+				h := spans[0].Len / 2
+				spans = append([]Span{{spans[0].Start, h}, {spans[0].Start + h, spans[0].Len - h}}, spans[1:]...)
+			}
+			want, werr := b, error(nil)
+			for i := len(spans) - 1; i >= 0 && werr == nil; i-- {
+				want, werr = RemoveSlots(want, spans[i].Start, spans[i].Len)
+			}
+			got, gerr := RemoveSpans(b, spans)
+			if (werr == nil) != (gerr == nil) || werr == nil && !bytes.Equal(got, want) {
+				t.Fatalf("%s %v: one pass %v, one by one %v (equal %t)", name, spans, gerr, werr, bytes.Equal(got, want))
+			}
+		}
+	}
+}

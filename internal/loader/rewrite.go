@@ -298,3 +298,86 @@ func InsertSlots(insn []byte, at int, block []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Span is a block of slots [Start, Start+Len).
+type Span struct{ Start, Len int }
+
+// RemoveSpans is RemoveSlots for several disjoint blocks at once, in one pass over insn: the
+// result is what removing them one by one, the last first, gives, with the same rules and
+// errors for a jump into a block, a block that splits an ld_imm64 and offsets that no longer
+// fit. spans must be sorted and disjoint. insn itself is never modified.
+func RemoveSpans(insn []byte, spans []Span) ([]byte, error) {
+	if len(spans) == 1 {
+		return RemoveSlots(insn, spans[0].Start, spans[0].Len)
+	}
+	second, err := layout(insn)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTargets(insn, second); err != nil {
+		return nil, err
+	}
+	total := len(second)
+	// removedBefore[t] is the number of removed slots before slot t (t = total allowed);
+	// inside[t] is the block slot t lies in past its first slot, -1 if none.
+	removedBefore := make([]int, total+1)
+	removed := make([]bool, total)
+	first := make([]bool, total) // the first slot of a block: a landing place
+	prevEnd := 0
+	for _, sp := range spans {
+		start, end := sp.Start, sp.Start+sp.Len
+		if sp.Start < prevEnd || sp.Len < 0 || end > total {
+			return nil, shapeErr(sp.Start, ErrShape, "block [%d, %d+%d) is outside the program (%d slots) or overlaps the one before", sp.Start, sp.Start, sp.Len, total)
+		}
+		if start < total && second[start] {
+			return nil, shapeErr(start, ErrShape, "block start splits an ld_imm64")
+		}
+		if end < total && second[end] {
+			return nil, shapeErr(end, ErrShape, "block end splits an ld_imm64")
+		}
+		for i := start; i < end; i++ {
+			removed[i] = true
+		}
+		if sp.Len > 0 {
+			first[start] = true
+		}
+		prevEnd = end
+	}
+	for t := 0; t < total; t++ {
+		removedBefore[t+1] = removedBefore[t]
+		if removed[t] {
+			removedBefore[t+1]++
+		}
+	}
+	newTotal := total - removedBefore[total]
+	out := make([]byte, 0, newTotal*SlotSize)
+	for i := 0; i < total; i++ {
+		if !removed[i] {
+			out = append(out, insn[i*SlotSize:(i+1)*SlotSize]...)
+		}
+	}
+	for i := 0; i < total; i++ {
+		if second[i] || removed[i] {
+			continue
+		}
+		k := relRef(insn, i)
+		if k == refNone {
+			continue
+		}
+		t := target(insn, i, k)
+		if removed[t] && !first[t] {
+			// The first slot of a block is a landing place (the slot after the block); any
+			// other removed slot is inside one.
+			return nil, shapeErr(i, ErrJumpIntoBlock, "jump targets slot %d inside a removed block", t)
+		}
+		ni, nt := i-removedBefore[i], t-removedBefore[t]
+		if nt >= newTotal {
+			return nil, shapeErr(i, ErrShape, "jump to slot %d would land past the end after removing the blocks", t)
+		}
+		if err := setTarget(out, ni, nt, k); err != nil {
+			err.(*ShapeError).Slot = i
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -284,6 +284,9 @@ type Strategy interface {
 var (
 	registryMu sync.RWMutex
 	registry   = map[Scheme]Strategy{}
+	// ordered holds the registered strategies in Schemes order, rebuilt by Register: detection
+	// asks every strategy of every artifact, so the order is not recomputed each time.
+	ordered []Strategy
 )
 
 // Register makes a strategy available by its scheme name. It panics if called twice for the
@@ -299,6 +302,10 @@ func Register(s Strategy) {
 		panic("compat: Register called twice for scheme " + string(sc))
 	}
 	registry[sc] = s
+	ordered = ordered[:0:0]
+	for _, sc := range schemesLocked() {
+		ordered = append(ordered, registry[sc])
+	}
 }
 
 // Lookup returns the strategy registered for scheme.
@@ -323,11 +330,7 @@ func Schemes() []Scheme {
 func Strategies() []Strategy {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
-	var out []Strategy
-	for _, s := range schemesLocked() {
-		out = append(out, registry[s])
-	}
-	return out
+	return append([]Strategy(nil), ordered...)
 }
 
 func schemesLocked() []Scheme {
@@ -371,7 +374,10 @@ func Detect(a Artifact) (Detection, error) {
 		return d, nil
 	}
 	best, tie := -1, Scheme("")
-	for _, st := range Strategies() {
+	registryMu.RLock()
+	sts := ordered
+	registryMu.RUnlock()
+	for _, st := range sts {
 		c, ok := st.Detect(a)
 		if !ok {
 			continue

@@ -1,0 +1,61 @@
+package bpfsig
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/bpfsig/bpfsig/internal/atomicfile"
+	"github.com/bpfsig/bpfsig/internal/cms"
+	"github.com/bpfsig/bpfsig/internal/kerrno"
+)
+
+// WriteFileAtomic writes data to path atomically (a reader, or a crash, sees the old file or
+// the whole new one) with permissions perm, as bpfsig writes every file it makes: a
+// to-be-signed blob, a detached signature, a signed map value.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	return atomicfile.WriteFile(path, data, perm)
+}
+
+// ErrnoOf returns the Linux errno an error of bpfsig carries (the kernel's answer it models,
+// such as EKEYREJECTED for a signature that does not verify), false for none.
+func ErrnoOf(err error) (Errno, bool) { return kerrno.Of(err) }
+
+// Disasm writes the loader's disassembly (opts_insn), its blocks labelled, as `bpfsig inspect
+// --disasm` prints it. A loader of unknown shape is an error (LoaderError).
+func (s *Skeleton) Disasm(w io.Writer) error {
+	if err := s.LoaderError(); err != nil {
+		return err
+	}
+	l := s.doc.Loader()
+	if l == nil {
+		return fmt.Errorf("%s: no loader to disassemble", s.Path())
+	}
+	return l.Disasm(w)
+}
+
+// SignatureInfo describes a DER PKCS#7 signature as the kernel's parser reads it, without
+// judging it against a trust set.
+type SignatureInfo struct {
+	// IDForm is how the signer is named (SubjectKeyID or IssuerSerial); Signer is its
+	// identifier ("skid:HEX" or "issuer:…,serial:HEX").
+	IDForm SignerIDForm
+	Signer string
+	// Algorithm and Digest name the signature and digest algorithms ("rsa", "sha256").
+	Algorithm, Digest string
+}
+
+// ParseSignature reads a detached DER PKCS#7 signature (a skeleton's opts_sig, a signed map
+// value's signature part). A signature the kernel's parser refuses is an error carrying its
+// errno (see ErrnoOf).
+func ParseSignature(der []byte) (*SignatureInfo, error) {
+	s, err := cms.Parse(der)
+	if err != nil {
+		return nil, err
+	}
+	form := SubjectKeyID
+	if s.SignerID != cms.SubjectKeyID {
+		form = IssuerSerial
+	}
+	return &SignatureInfo{IDForm: form, Signer: s.SignerString(), Algorithm: s.AlgorithmName(), Digest: s.DigestName()}, nil
+}

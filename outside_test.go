@@ -49,6 +49,12 @@ func TestOutsideProgram(t *testing.T) {
 	}
 	if runtime.GOOS == "linux" && os.Geteuid() == 0 {
 		want = append(want, "probe")
+		if strings.Contains(text, " usable true ") {
+			want = append(want, "load unsigned", "compare --live")
+		}
+	}
+	if os.Getenv("BPFSIG_ORACLE") == "1" {
+		want = append(want, "oracle") // verify --oracle vm, from outside
 	}
 	for _, w := range want {
 		if !strings.Contains(text, "\nok   "+w+": ") && !strings.HasPrefix(text, "ok   "+w+": ") {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
 	"github.com/bpfsig/bpfsig/internal/cms"
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 )
 
@@ -58,4 +60,49 @@ func ParseSignature(der []byte) (*SignatureInfo, error) {
 		form = IssuerSerial
 	}
 	return &SignatureInfo{IDForm: form, Signer: s.SignerString(), Algorithm: s.AlgorithmName(), Digest: s.DigestName()}, nil
+}
+
+// IsSkeleton reports whether a file name is a light skeleton header's (*.skel.h, *.lskel.h),
+// the names directory walks select.
+func IsSkeleton(name string) bool {
+	return strings.HasSuffix(name, ".skel.h") || strings.HasSuffix(name, ".lskel.h")
+}
+
+// Walked is what WalkSkeletons found.
+type Walked struct {
+	// Files are the headers, in argument order, each directory in name order.
+	Files []string
+	// Skipped are what the walks left out, with why: links that leave the tree, dangle or
+	// loop; FIFOs, sockets and devices with a header's name (never opened); a file reached a
+	// second time (SameAs set: nothing is missing, it was only not taken twice).
+	Skipped []Skipped
+	// Empty are the directories in which nothing was found. A caller asked to process a tree
+	// reports these rather than succeed on nothing, as `bpfsig verify DIR` does.
+	Empty []string
+}
+
+// Skipped is one entry a walk left out.
+type Skipped struct {
+	Path, Reason string
+	SameAs       string
+}
+
+// WalkSkeletons expands paths as bpfsig's commands expand their arguments: a file (or a link
+// to one) is taken whatever its name and must be a regular file; a directory is walked
+// recursively for light skeleton headers, leaving out migrate's backups (*.orig). The same
+// file reached twice is taken once. An unreadable directory or a missing path is an error
+// naming it.
+func WalkSkeletons(paths ...string) (*Walked, error) {
+	w, err := fsio.Walk(paths, fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: ".orig"})
+	if err != nil {
+		return nil, err
+	}
+	out := &Walked{Empty: w.Empty}
+	for _, f := range w.Files {
+		out.Files = append(out.Files, f.Path)
+	}
+	for _, s := range w.Skipped {
+		out.Skipped = append(out.Skipped, Skipped{Path: s.Path, Reason: s.Reason, SameAs: s.SameAs})
+	}
+	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
+	"github.com/bpfsig/bpfsig/migrate"
+	"github.com/bpfsig/bpfsig/twophase"
 )
 
 // ParseSignature describes each fixture's signature as Inspect does, and a signature cut
@@ -71,5 +73,73 @@ func TestDisasmAndAtomicWrite(t *testing.T) {
 	}
 	if _, ok := bpfsig.ErrnoOf(nil); ok {
 		t.Error("ErrnoOf(nil) reports an errno")
+	}
+}
+
+func TestIsSkeletonAgrees(t *testing.T) {
+	for _, n := range []string{"a.skel.h", "a.lskel.h", "skel.h", ".skel.h", "a.skel.h.orig", "a.skel", "a.h", "a.SKEL.H", "dir/a.skel.h", ""} {
+		if got, want := bpfsig.IsSkeleton(n), migrate.IsSkeleton(n); got != want || twophase.IsSkeleton(n) != want {
+			t.Errorf("IsSkeleton(%q) = %v; migrate %v, twophase %v", n, got, want, twophase.IsSkeleton(n))
+		}
+	}
+	if migrate.DefaultBackupSuffix != ".orig" {
+		t.Errorf("WalkSkeletons leaves out *.orig; migrate's backups are *%s", migrate.DefaultBackupSuffix)
+	}
+}
+
+func TestWalkSkeletons(t *testing.T) {
+	root := t.TempDir()
+	mk := func(rel string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"tree/a.skel.h", "tree/b.lskel.h", "tree/c.txt", "tree/sub/d.skel.h", "tree/a.skel.h.orig", "outside.skel.h"} {
+		mk(f)
+	}
+	if err := os.Symlink("a.skel.h", filepath.Join(root, "tree", "z.skel.h")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../outside.skel.h", filepath.Join(root, "tree", "out.skel.h")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := bpfsig.WalkSkeletons(filepath.Join(root, "tree"), filepath.Join(root, "empty"), filepath.Join(root, "tree", "c.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range w.Files {
+		rel, _ := filepath.Rel(root, f)
+		files = append(files, rel)
+	}
+	if got, want := strings.Join(files, " "), "tree/a.skel.h tree/b.lskel.h tree/sub/d.skel.h tree/c.txt"; got != want {
+		t.Errorf("files %s, want %s", got, want)
+	}
+	var same, left int
+	for _, s := range w.Skipped {
+		switch {
+		case s.SameAs != "" && strings.HasSuffix(s.Path, "z.skel.h"):
+			same++
+		case s.SameAs == "" && strings.HasSuffix(s.Path, "out.skel.h"):
+			left++
+		default:
+			t.Errorf("unexpected skip %+v", s)
+		}
+	}
+	if same != 1 || left != 1 {
+		t.Errorf("skipped %+v: want the link to a walked file (SameAs) and the link leaving the tree", w.Skipped)
+	}
+	if len(w.Empty) != 1 || !strings.HasSuffix(w.Empty[0], "empty") {
+		t.Errorf("empty %v", w.Empty)
+	}
+	if _, err := bpfsig.WalkSkeletons(filepath.Join(root, "missing")); err == nil {
+		t.Error("a missing path walked")
 	}
 }

@@ -45,7 +45,8 @@ func TestOutsideProgram(t *testing.T) {
 		"verify --kernel 6.18 legacy-v2", "verify --kernel 6.18 raw",
 		"sign raw", "sign legacy", "sign chain", "sign hornet",
 		"compare as-is legacy-v2", "compare kernels legacy-v2", "compare tamper legacy-v2",
-		"migrate with policy", "tbs + attach", "keygen", "restrict-to", "mapvalue", "fsverity digest",
+		"migrate with policy", "tbs + attach", "walk tree", "tbs + attach tree", "keygen", "restrict-to",
+		"mapvalue", "fsverity digest", "fsverity sign + verify",
 	}
 	if runtime.GOOS == "linux" && os.Geteuid() == 0 {
 		want = append(want, "probe")

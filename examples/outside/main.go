@@ -1,9 +1,10 @@
 // Command outside is a program outside the bpfsig module that does, with its public packages
 // only, what the bpfsig command does on the bundled fixtures: open and inspect, verify (as
 // detected and on a kernel profile), sign for every scheme, write atomically, compare, migrate a
-// tree under a policy, two-phase signing with a signature made elsewhere, keygen and a
-// restricted keyring, signed map values, fs-verity digests, and (on Linux as root) the running
-// kernel. It prints one "ok" or "FAIL" line per check and exits 1 if any failed.
+// tree under a policy, walk trees, two-phase signing (one file and a tree) with signatures made
+// elsewhere, keygen and a restricted keyring, signed map values, fs-verity digests and
+// signatures, (on Linux as root) the running kernel, and (with BPFSIG_ORACLE=1) the VM kernel as
+// signature judge. It prints one "ok", "skip" or "FAIL" line per check and exits 1 if any failed.
 //
 //	go run . [REPO]     # REPO: the bpfsig source tree (default ../..), for its testdata
 package main
@@ -247,6 +248,48 @@ func run(repo, tmp string) {
 		check("tbs + attach", err, "")
 	}
 
+	// the directory arguments of verify/inspect, and tbs DIR / attach DIR for a tree
+	w, err := bpfsig.WalkSkeletons(src)
+	if err == nil && len(w.Files) != 2 {
+		err = fmt.Errorf("walk found %v", w.Files)
+	}
+	check("walk tree", err, "%d headers under the migration source", len(w.Files))
+	tbsDir, attached := filepath.Join(tmp, "tbs"), filepath.Join(tmp, "attached")
+	man, frs, err := twophase.WriteTree([]string{src}, tbsDir, twophase.TreeOptions{Policy: pol})
+	if err == nil && len(man.Entries) != 2 {
+		err = fmt.Errorf("manifest has %d entries (%v)", len(man.Entries), frs)
+	}
+	for i := 0; err == nil && i < len(man.Entries); i++ {
+		e := man.Entries[i]
+		var tbs, sig []byte
+		if tbs, err = os.ReadFile(filepath.Join(tbsDir, filepath.FromSlash(e.TBS))); err == nil {
+			if sig, err = localSignature(tbs, signer); err == nil {
+				err = bpfsig.WriteFileAtomic(filepath.Join(tbsDir, filepath.FromSlash(e.Name)+twophase.SigSuffix), sig, 0o644)
+			}
+		}
+	}
+	if err == nil {
+		frs, err = twophase.AttachTree([]string{src}, twophase.AttachTreeOptions{Sigs: tbsDir, Cert: signer.Cert, Out: attached, Options: twophase.Options{Normalize: true}})
+	}
+	if err == nil && len(frs) != 2 {
+		err = fmt.Errorf("attach reports %d files, want 2", len(frs))
+	}
+	got := ""
+	for _, fr := range frs {
+		if err == nil && fr.Outcome != twophase.Written {
+			err = fmt.Errorf("%s: %s %s", fr.Source, fr.Outcome, fr.Reason)
+		}
+		if err == nil {
+			sk, oerr := bpfsig.Open(fr.Output)
+			if oerr == nil {
+				oerr = okVerdict(bpfsig.Verify(sk, trust))
+			}
+			err = oerr
+			got += fmt.Sprintf(" %s→%s", fr.Name, fr.Scheme)
+		}
+	}
+	check("tbs + attach tree", err, "%d attached and verified:%s", len(frs), got)
+
 	// keygen + restrict-to
 	rootKey, rootCert, err := keygen.Generate(keygen.P256, keygen.CertOptions{Subject: "outside root", CA: true})
 	if err != nil {
@@ -304,6 +347,23 @@ func run(repo, tmp string) {
 	fd, err := fsverity.DigestFile(filepath.Join(fixtures, "raw.skel.h"), fsverity.Params{})
 	if err == nil {
 		check("fsverity digest", nil, "%s", fd)
+		// loader sign / verify: the signature over the formatted digest, as fsverity sign.
+		sig, serr := fsverity.Sign(fd, signer.Key, signer.Cert, fsverity.SignOptions{})
+		var who *fsverity.Signer
+		if serr == nil {
+			who, serr = fsverity.Verify(fd, sig, trust.Certs)
+		}
+		if serr == nil {
+			other, _ := fsverity.DigestFile(filepath.Join(fixtures, "raw.skel.h"), fsverity.Params{Salt: []byte{1}})
+			if _, verr := fsverity.Verify(other, sig, trust.Certs); verr == nil {
+				serr = errors.New("the signature verified over another digest")
+			}
+		}
+		if serr == nil {
+			check("fsverity sign + verify", nil, "%d-byte signature by %s", len(sig), who.ID)
+		} else {
+			check("fsverity sign + verify", serr, "")
+		}
 	} else {
 		check("fsverity digest", err, "")
 	}

@@ -5,9 +5,11 @@ package livekernel
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compare"
@@ -132,5 +134,81 @@ func TestDecideNilKernel(t *testing.T) {
 func TestErrNotLinuxIsDistinct(t *testing.T) {
 	if _, err := Probe(); errors.Is(err, ErrNotLinux) {
 		t.Errorf("Probe on Linux: %v", err)
+	}
+}
+
+// Every tamper case the running kernel can decide agrees with the model (the CLI's compare
+// --live --tamper), and a case it cannot decide says why.
+func TestDecideTamperCases(t *testing.T) {
+	k := requireKernel(t)
+	signer, err := bpfsig.LoadSigner("../testdata/keys/test-rsa2048.key.pem", "../testdata/keys/test-rsa2048.crt.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := compare.Tamper(open(t, "../testdata/minimal/legacy-v2.skel.h"), signer, compare.Scenarios, compare.Columns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided, undecided := 0, 0
+	for _, r := range rows {
+		for _, c := range r.Cells {
+			if c.Verdict == nil {
+				continue
+			}
+			d, err := Decide(k, r.Scenario.Name, c.Column.Name, c.Case, c.Verdict)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", r.Scenario.Name, c.Column.Name, err)
+			}
+			switch {
+			case d.Decided && (d.Live == nil || !d.Agree):
+				t.Errorf("%s/%s: model %s, live %v", d.Scenario, d.Column, d.Model, d.Live)
+			case d.Decided:
+				decided++
+			case d.Why == "":
+				t.Errorf("%s/%s: undecided without a reason", d.Scenario, d.Column)
+			default:
+				undecided++
+			}
+		}
+	}
+	if decided == 0 {
+		t.Errorf("no case decided on a usable kernel (%d undecided)", undecided)
+	}
+}
+
+func TestKeyring(t *testing.T) {
+	requireKernel(t)
+	trust, err := bpfsig.LoadTrust("../testdata/keys/test-rsa2048.crt.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := NewKeyring(trust.Certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr.ID <= 0 {
+		t.Errorf("keyring serial %d", kr.ID)
+	}
+	listed := func() bool {
+		b, err := os.ReadFile("/proc/keys")
+		if err != nil {
+			t.Skipf("no /proc/keys: %v", err)
+		}
+		return strings.Contains(string(b), fmt.Sprintf("%08x ", kr.ID))
+	}
+	if !listed() {
+		t.Fatalf("keyring %08x not in /proc/keys", kr.ID)
+	}
+	if err := kr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	// The key garbage collector removes invalidated keys asynchronously.
+	for deadline := time.Now().Add(5 * time.Second); listed(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("keyring %08x still in /proc/keys 5 s after Close", kr.ID)
+		}
 	}
 }

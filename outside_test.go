@@ -33,7 +33,11 @@ func TestOutsideProgram(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	text := string(out)
 	if err != nil {
-		t.Fatalf("go run examples/outside: %v\n%s", err, text)
+		hint := ""
+		if strings.Contains(text, "go.sum") || strings.Contains(text, "go.mod") {
+			hint = "\n(the root module's dependencies changed: cd examples/outside && cp ../../go.sum . && go mod tidy)"
+		}
+		t.Fatalf("go run examples/outside: %v\n%s%s", err, text, hint)
 	}
 	if strings.Contains(text, "FAIL") || !strings.HasSuffix(text, "all checks passed\n") {
 		t.Fatalf("outside program reports failures:\n%s", text)

@@ -35,9 +35,9 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzParse$$' ./mapvalue
 	$(FUZZ) -fuzz='^FuzzVerify$$' ./mapvalue
 
-# The library (all but the live kernel path, the VM oracle and the command) for other systems.
+# The library for other systems (livekernel builds there and answers ErrNotLinux; not the command).
 CROSS_PKGS = . ./compat ./legacy ./chain ./raw ./hornet ./policy ./compare ./migrate ./twophase \
-	./mapvalue ./fsverity ./keygen ./pkcs11
+	./mapvalue ./fsverity ./keygen ./pkcs11 ./livekernel ./oracle
 cross:
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(CROSS_PKGS)
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(CROSS_PKGS)

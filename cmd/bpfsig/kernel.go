@@ -6,18 +6,15 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compare"
 	"github.com/bpfsig/bpfsig/compat"
-	"github.com/bpfsig/bpfsig/internal/bpfsys"
 	"github.com/bpfsig/bpfsig/internal/fsio"
-	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/keys"
-	"github.com/bpfsig/bpfsig/internal/live"
 	"github.com/bpfsig/bpfsig/internal/preflight"
 	"github.com/bpfsig/bpfsig/internal/skel"
+	"github.com/bpfsig/bpfsig/livekernel"
 )
 
 func probeCommand() *cli.Command {
@@ -26,7 +23,10 @@ func probeCommand() *cli.Command {
 		Usage: "what the running kernel offers for signed BPF, each item found by trying it",
 		Flags: []cli.Flag{jsonFlag},
 		Action: func(c *cli.Context) error {
-			p := bpfsys.Probe()
+			p, err := livekernel.Probe()
+			if err != nil {
+				return failed("%v", err)
+			}
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, p)
 			}
@@ -47,24 +47,22 @@ type loadStageJSON struct {
 }
 
 type loadJSON struct {
-	File     string              `json:"file"`
-	FileB64  string              `json:"file_base64,omitempty"` // set when File is not valid UTF-8
-	Loader   *loaderSummary      `json:"loader,omitempty"`
-	Findings []preflight.Finding `json:"findings"`
-	Failure  *live.InnerFailure  `json:"failure,omitempty"`
-	Scheme   compat.Scheme       `json:"scheme"`
-	Mode     live.Mode           `json:"mode"`
-	OK       bool                `json:"ok"`
-	Errno    string              `json:"errno"`
-	Retval   *int32              `json:"retval"`
-	Stage    compat.Stage        `json:"stage,omitempty"`
-	Stages   []loadStageJSON     `json:"stages"`
-	Created  []bpfsys.Object     `json:"created"`
-	Closed   []int               `json:"closed_host_fds,omitempty"`
-	Notes    []string            `json:"notes,omitempty"`
-	Keyring  int32               `json:"keyring_id"`
-	Verdict  *compat.Verdict     `json:"-"`
-	Result   *bpfsys.LoadResult  `json:"-"`
+	File     string                   `json:"file"`
+	FileB64  string                   `json:"file_base64,omitempty"` // set when File is not valid UTF-8
+	Loader   *loaderSummary           `json:"loader,omitempty"`
+	Findings []preflight.Finding      `json:"findings"`
+	Failure  *livekernel.InnerFailure `json:"failure,omitempty"`
+	Scheme   compat.Scheme            `json:"scheme"`
+	Mode     livekernel.Mode          `json:"mode"`
+	OK       bool                     `json:"ok"`
+	Errno    string                   `json:"errno"`
+	Retval   *int32                   `json:"retval"`
+	Stage    compat.Stage             `json:"stage,omitempty"`
+	Stages   []loadStageJSON          `json:"stages"`
+	Created  []livekernel.Object      `json:"created"`
+	Closed   []int                    `json:"closed_host_fds,omitempty"`
+	Notes    []string                 `json:"notes,omitempty"`
+	Keyring  int32                    `json:"keyring_id"`
 }
 
 func loadCommand() *cli.Command {
@@ -76,7 +74,7 @@ func loadCommand() *cli.Command {
 			&cli.IntFlag{Name: "keyring-id", Usage: "keyring_id for the signed load (0 builtin, 1 secondary, 2 platform, or a serial)"},
 			&cli.StringFlag{Name: "cert", Usage: "add this certificate to a fresh keyring made for this load (removed afterwards)"},
 			&cli.BoolFlag{Name: "unsigned", Usage: "load without the signature (every result is labelled \"unsigned load\")"},
-			&cli.IntFlag{Name: "log-size", Value: live.DefaultInnerLogSize, Usage: "bytes of the verifier log buffer passed to the loader for the programs it loads (0: none)"},
+			&cli.IntFlag{Name: "log-size", Value: livekernel.DefaultLogSize, Usage: "bytes of the verifier log buffer passed to the loader for the programs it loads (0: none)"},
 			&cli.BoolFlag{Name: "verbose", Usage: "print whole verifier logs (default: the last lines)"},
 			jsonFlag,
 		},
@@ -114,12 +112,11 @@ func loadCommand() *cli.Command {
 }
 
 func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
-	scheme := live.HostScheme(a.Scheme())
-	mode := live.Signed
+	mode := livekernel.Signed
 	if c.Bool("unsigned") || !a.Signed() {
-		mode = live.Unsigned
+		mode = livekernel.Unsigned
 	}
-	out := &loadJSON{File: a.Path(), FileB64: fsio.RawName(a.Path()), Scheme: a.Scheme(), Mode: mode, Stages: []loadStageJSON{}, Created: []bpfsys.Object{}, Findings: []preflight.Finding{}}
+	out := &loadJSON{File: a.Path(), FileB64: fsio.RawName(a.Path()), Scheme: a.Scheme(), Mode: mode, Stages: []loadStageJSON{}, Created: []livekernel.Object{}, Findings: []preflight.Finding{}}
 	d, err := skel.Of(a.Artifact())
 	if err != nil {
 		return nil, failed("%v", err)
@@ -129,20 +126,16 @@ func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
 	} else {
 		out.Loader, out.Findings = summarize(inv), fs
 	}
-	if mode == live.Unsigned {
+	if mode == livekernel.Unsigned {
 		out.Notes = append(out.Notes, "unsigned load: the kernel checked no signature")
 	}
 	var keyringID int32 = int32(c.Int("keyring-id"))
-	if p := c.String("cert"); p != "" && mode == live.Signed {
+	if p := c.String("cert"); p != "" && mode == livekernel.Signed {
 		certs, err := keys.LoadCertificates(p)
 		if err != nil {
 			return nil, failed("%v", err)
 		}
-		var ders [][]byte
-		for _, ct := range certs {
-			ders = append(ders, ct.Raw)
-		}
-		kr, err := bpfsys.NewKeyring(ders)
+		kr, err := livekernel.NewKeyring(certs)
 		if err != nil {
 			return nil, failed("making a keyring for %s: %v", p, err)
 		}
@@ -150,44 +143,35 @@ func loadOne(c *cli.Context, a *bpfsig.Skeleton) (*loadJSON, error) {
 		keyringID = kr.ID
 	}
 	out.Keyring = keyringID
-	spec, err := live.Spec(a.Artifact(), scheme, compat.Conditions{}, mode, keyringID)
-	if err != nil {
-		return nil, failed("%v", err)
+	if n := c.Int("log-size"); n < 0 || n > livekernel.MaxLogSize {
+		return nil, usage("load: --log-size %d out of range 0..%d", n, livekernel.MaxLogSize)
 	}
-	if n := c.Int("log-size"); n < 0 || n > bpfsys.MaxInnerLogSize {
-		return nil, usage("load: --log-size %d out of range 0..%d", n, bpfsys.MaxInnerLogSize)
-	}
-	spec.InnerLogSize = c.Int("log-size")
-	res, err := bpfsys.Load(spec)
+	res, err := livekernel.Load(a, livekernel.LoadOptions{Unsigned: mode == livekernel.Unsigned, KeyringID: keyringID, LogSize: c.Int("log-size")})
 	if err != nil {
 		return nil, failed("%s: %v", a.Path(), err)
 	}
-	cell := live.Classify(mode, res)
-	out.OK, out.Errno, out.Retval, out.Created, out.Closed = res.OK, kerrno.NameOf(compat.Errno(res.Errno)), res.Retval, res.Created, res.ClosedFDs
+	out.OK, out.Errno, out.Retval, out.Closed = res.OK, res.Errno.Name(), res.Retval, res.ClosedFDs
 	if !res.OK {
-		out.Stage = cell.Stage
+		out.Stage = res.Cell.Stage
 	}
-	if out.Created == nil {
-		out.Created = []bpfsys.Object{}
+	if res.Created != nil {
+		out.Created = res.Created
 	}
 	for _, s := range res.Stages {
-		if s.Skipped {
-			continue
-		}
-		out.Stages = append(out.Stages, loadStageJSON{Stage: s.Stage, Errno: kerrno.NameOf(compat.Errno(s.Errno)), Retval: s.Retval, Log: s.Log})
+		out.Stages = append(out.Stages, loadStageJSON{Stage: s.Stage, Errno: s.Errno.Name(), Retval: s.Retval, Log: s.Log})
 	}
-	if f, err := live.Explain(a.Artifact(), res); err != nil {
-		out.Notes = append(out.Notes, fmt.Sprintf("cannot tell which step of the loader failed: %v", err))
+	if res.FailureUnknown != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("cannot tell which step of the loader failed: %v", res.FailureUnknown))
 	} else {
-		out.Failure = f
+		out.Failure = res.Failure
 	}
-	if res.InnerLogDropped {
-		out.Notes = append(out.Notes, fmt.Sprintf("an inner verifier log did not fit in --log-size %d bytes and failed the load with ENOSPC; the load was repeated without the log buffer", spec.InnerLogSize))
+	if res.LogDropped {
+		out.Notes = append(out.Notes, fmt.Sprintf("an inner verifier log did not fit in --log-size %d bytes and failed the load with ENOSPC; the load was repeated without the log buffer", res.LogSize))
 	}
-	if mode == live.Signed && res.Errno == unix.EOPNOTSUPP {
+	if mode == livekernel.Signed && res.Errno == compat.EOPNOTSUPP {
 		out.Notes = append(out.Notes, "the kernel cannot verify signatures: built without CONFIG_SYSTEM_DATA_VERIFICATION (signed BPF_PROG_LOAD answers EOPNOTSUPP); use --unsigned to exercise the rest of the load path")
 	}
-	if scheme == compat.Chain && res.Errno == unix.E2BIG {
+	if res.Scheme == compat.Chain && res.Errno == compat.E2BIG {
 		out.Notes = append(out.Notes, "the chain scheme's attr fields (offset 168..180) are unknown to this kernel: E2BIG")
 	}
 	if len(res.ClosedFDs) > 0 {
@@ -202,7 +186,7 @@ const logLines = 12
 func printLoad(w io.Writer, o *loadJSON, verbose bool) {
 	label := string(o.Mode) + " load"
 	fprintf(w, "%s: %s skeleton, %s", quoteName(o.File), o.Scheme, label)
-	if o.Mode == live.Signed {
+	if o.Mode == livekernel.Signed {
 		fprintf(w, ", keyring_id %d", o.Keyring)
 	}
 	fprintf(w, "\n")
@@ -222,12 +206,12 @@ func printLoad(w io.Writer, o *loadJSON, verbose bool) {
 		}
 		fprintf(w, "  %-11s %s  [%s]\n", s.Stage, res, label)
 		if s.Log != "" {
-			if e := bpfsys.VerifierError(s.Log); e != "" && s.Errno != "" {
+			if e := livekernel.VerifierError(s.Log); e != "" && s.Errno != "" {
 				fprintf(w, "      verifier: %s\n", e)
 			}
 			printLog(w, s.Log, verbose)
 		}
-		if s.Stage == bpfsys.StageProgRun && o.Failure != nil {
+		if s.Stage == livekernel.StageProgRun && o.Failure != nil {
 			f := o.Failure
 			fprintf(w, "      failed step: %s: retval %d", f.What, f.Retval)
 			if f.Errno != "" {
@@ -261,7 +245,7 @@ func printLog(w io.Writer, log string, verbose bool) {
 	if verbose {
 		n = 0
 	}
-	lines, omitted := bpfsys.LogTail(log, n)
+	lines, omitted := livekernel.LogTail(log, n)
 	if omitted > 0 {
 		fprintf(w, "      | ... (%d earlier lines; --verbose prints the whole log)\n", omitted)
 	}
@@ -282,44 +266,36 @@ func summarize(inv *preflight.Inventory) *loaderSummary {
 
 // liveColumn is the running kernel's answer for compare without --tamper.
 type liveColumn struct {
-	Kernel  string     `json:"kernel"`
-	Summary string     `json:"summary"`
-	Cell    *live.Cell `json:"result,omitempty"`
+	Kernel  string           `json:"kernel"`
+	Summary string           `json:"summary"`
+	Cell    *livekernel.Cell `json:"result,omitempty"`
 }
 
 func liveAsIs(a *bpfsig.Skeleton) *liveColumn {
-	k := live.Detect()
+	k, err := livekernel.Detect()
+	if err != nil {
+		return &liveColumn{Summary: "not decided: " + err.Error()}
+	}
 	col := &liveColumn{Kernel: k.Probe.Kernel}
 	if !k.Usable {
 		col.Summary = "not decided: bpf(2) with syscall programs and exclusive maps is not usable here"
 		return col
 	}
-	scheme := live.HostScheme(a.Scheme())
-	mode := live.Unsigned
-	if k.CanVerify && a.Signed() {
-		mode = live.Signed
-	}
-	spec, err := live.Spec(a.Artifact(), scheme, compat.Conditions{}, mode, 0)
+	res, err := livekernel.Load(a, livekernel.LoadOptions{Unsigned: !k.CanVerify})
 	if err != nil {
 		col.Summary = err.Error()
 		return col
 	}
-	res, err := bpfsys.Load(spec)
-	if err != nil {
-		col.Summary = err.Error()
-		return col
-	}
-	cell := live.Classify(mode, res)
-	col.Cell = &cell
-	col.Summary = fmt.Sprintf("%s with the %s procedure, %s load", cell, scheme, mode)
-	if mode == live.Unsigned && a.Signed() {
+	col.Cell = &res.Cell
+	col.Summary = fmt.Sprintf("%s with the %s procedure, %s load", res.Cell, res.Scheme, res.Mode)
+	if res.Mode == livekernel.Unsigned && a.Signed() {
 		col.Summary += " (this kernel cannot verify signatures: CONFIG_SYSTEM_DATA_VERIFICATION is off)"
 	}
 	return col
 }
 
 // liveCell is one decided (or undecided) tamper case on the running kernel.
-type liveCell = live.Decision
+type liveCell = livekernel.Decision
 
 // liveTamper puts every case of the tamper matrix that the running kernel can decide in front
 // of it: the same signed and tampered skeletons the model judged.
@@ -327,7 +303,10 @@ func liveTamper(rows []compare.Row) ([]liveCell, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("--live needs root (CAP_BPF, CAP_PERFMON)")
 	}
-	k := live.Detect()
+	k, err := livekernel.Detect()
+	if err != nil {
+		return nil, err
+	}
 	var out []liveCell
 	for _, r := range rows {
 		for _, cell := range r.Cells {
@@ -335,7 +314,7 @@ func liveTamper(rows []compare.Row) ([]liveCell, error) {
 				out = append(out, liveCell{Scenario: r.Scenario.Name, Column: cell.Column.Name, Why: "does not apply: " + cell.NotApplicable})
 				continue
 			}
-			d, err := live.Decide(k, r.Scenario.Name, cell.Column.Name, cell.Case, cell.Verdict)
+			d, err := livekernel.Decide(k, r.Scenario.Name, cell.Column.Name, cell.Case, cell.Verdict)
 			if err != nil {
 				return nil, err
 			}

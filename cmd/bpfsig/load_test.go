@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/bpfsig/bpfsig/internal/live"
+	"github.com/bpfsig/bpfsig/livekernel"
 )
 
 func requireLiveKernel(t *testing.T) {
@@ -18,7 +18,11 @@ func requireLiveKernel(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: loading syscall programs requires CAP_BPF and CAP_PERFMON")
 	}
-	if k := live.Detect(); !k.Usable {
+	k, err := livekernel.Detect()
+	if err != nil {
+		t.Skipf("no live kernel: %v", err)
+	}
+	if !k.Usable {
 		t.Skipf("the running kernel cannot load skeletons: %s", k.Probe.SyscallProg.Detail)
 	}
 }
@@ -45,7 +49,7 @@ func TestLoadNamesFailingInnerProgram(t *testing.T) {
 	}
 	code, out, _ = runCLI(t, "load", "--unsigned", "--json", "../../testdata/broken/inner-fails.skel.h")
 	var j struct {
-		Failure *live.InnerFailure `json:"failure"`
+		Failure *livekernel.InnerFailure `json:"failure"`
 		Loader  struct{ Maps, Programs int }
 	}
 	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 1 {

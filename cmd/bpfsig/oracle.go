@@ -9,8 +9,7 @@ import (
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
-	"github.com/bpfsig/bpfsig/internal/kerrno"
-	"github.com/bpfsig/bpfsig/internal/oracle"
+	"github.com/bpfsig/bpfsig/oracle"
 )
 
 func oracleCommand() *cli.Command {
@@ -29,7 +28,7 @@ func oracleCommand() *cli.Command {
 				if c.Bool("console") {
 					vm.Stderr = os.Stderr
 				}
-				rows, st, err := oracle.SelftestStats(context.Background(), vm)
+				rows, st, err := vm.Selftest(context.Background())
 				if err != nil {
 					return failed("%v", err)
 				}
@@ -45,7 +44,7 @@ func oracleCommand() *cli.Command {
 					if !r.OK() {
 						bad++
 					}
-					js = append(js, rowJSON{r.Vector, orOK(kerrno.NameOf(r.Want)), orOK(kerrno.NameOf(r.Got)), r.OK()})
+					js = append(js, rowJSON{r.Vector, orOK(r.Want.Name()), orOK(r.Got.Name()), r.OK()})
 				}
 				if c.Bool("json") {
 					if err := writeJSON(c.App.Writer, map[string]any{"rows": js, "cases": st.Cases, "seconds": st.Boot.Seconds(), "kvm": st.KVM}); err != nil {
@@ -116,7 +115,7 @@ func askOracle(c *cli.Context, rs []*verifyResult, sks []*bpfsig.Skeleton, trust
 	if len(cases) == 0 {
 		return nil
 	}
-	res, err := vm.Run(context.Background(), cases)
+	res, _, err := vm.Verify(context.Background(), cases)
 	if err != nil {
 		return failed("--oracle vm: %v", err)
 	}
@@ -126,7 +125,7 @@ func askOracle(c *cli.Context, rs []*verifyResult, sks []*bpfsig.Skeleton, trust
 		if r.Verdict.Stage == compat.StageAdmission {
 			model = r.Verdict.ErrnoName()
 		}
-		ans := &oracleAnswer{Kernel: "vm (Debian 6.12, bpf_verify_pkcs7_signature)", KernelErrno: kerrno.NameOf(res[k].Errno), ModelErrno: model, Detail: res[k].Detail}
+		ans := &oracleAnswer{Kernel: "vm (Debian 6.12, bpf_verify_pkcs7_signature)", KernelErrno: res[k].Errno.Name(), ModelErrno: model, Detail: res[k].Detail}
 		ans.Agree = ans.KernelErrno == ans.ModelErrno
 		r.Oracle = ans
 		if !ans.Agree {

@@ -1,6 +1,7 @@
 package bpfsig_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -265,6 +266,60 @@ func TestKernelProfileNamesAdv(t *testing.T) {
 	for _, proc := range []bpfsig.Procedure{"", "6.19", "Mainline"} {
 		if v, err := bpfsig.OnKernel(sk, "mainline", proc, trust, bpfsig.Conditions{}); err == nil && v.OK() {
 			t.Errorf("procedure %q: accepted as if known", proc)
+		}
+	}
+}
+
+// TestRawVerifyAppliesMainlineRefusalsAdv: a raw skeleton whose loader binds a map by raw fd
+// or a BTF id is refused by mainline (after the LSM hook); Verify judges a raw skeleton as
+// mainline does, so it refuses it too (before the fix it passed what its kernel refuses).
+func TestRawVerifyAppliesMainlineRefusalsAdv(t *testing.T) {
+	trust := front.Trust(t)
+	d, err := skel.Of(front.Skeleton(t, "unsigned").Artifact())
+	if err != nil {
+		t.Fatal(err)
+	}
+	insn := d.Insn()
+	// The loader's first ld_imm64 of the metadata map by fd_array index (src 6,
+	// BPF_PSEUDO_MAP_IDX_VALUE, or 5).
+	at := -1
+	for i := 0; i+16 <= len(insn); i += 8 {
+		if src := insn[i+1] >> 4; insn[i] == 0x18 && (src == 5 || src == 6) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		t.Fatal("no ld_imm64 of a map by index in the unsigned loader")
+	}
+	for _, tc := range []struct {
+		src  byte
+		rule string
+	}{{1, "mainline-map-fd"}, {2, "mainline-map-fd"}, {3, "mainline-btf"}} {
+		m := bytes.Clone(insn)
+		m[at+1] = m[at+1]&0x0f | tc.src<<4
+		nd, err := d.Blobs(m, d.Data(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sk, err := bpfsig.FromArtifact(nd)
+		if err != nil || sk.LoaderError() != nil {
+			t.Fatalf("src %d: %v %v", tc.src, err, sk.LoaderError())
+		}
+		r, err := bpfsig.Sign(sk, testfix.Signer(t), compat.Target{Scheme: compat.Raw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := bpfsig.VerifyOnKernel(r, "mainline", bpfsig.ProcMainline, trust)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := bpfsig.Verify(r, trust)
+		for what, x := range map[string]*compat.Verdict{"verify": v, "mainline": k} {
+			checkVerdictAdv(t, what, x)
+			if x.OK() || x.Stage != compat.StageVerifier || !x.LSMAdmittedThenFailed || !strings.Contains(x.Reason, tc.rule) {
+				t.Errorf("src %d, %s: OK %v at %s (LSM then failed %v): %s; want a %s refusal at the verifier", tc.src, what, x.OK(), x.Stage, x.LSMAdmittedThenFailed, x.Reason, tc.rule)
+			}
 		}
 	}
 }

@@ -37,7 +37,13 @@ func VerifyAs(sk *Skeleton, scheme Scheme, trust *Trust, cond Conditions) (*Verd
 	}
 	v := st.Verify(sk.doc, trust.certs(), cond)
 	if sk.LoaderError() == nil {
-		_, fs, err := sk.Findings("")
+		// The raw scheme's kernel is mainline: what load-time verification refuses in a signed
+		// loader (a map by raw fd, a BTF id) is refused here too, as VerifyOnKernel does.
+		profile := ""
+		if det.Scheme == compat.Raw {
+			profile = "mainline"
+		}
+		_, fs, err := sk.Findings(profile)
 		if err != nil {
 			// A loader of a known shape that the analysis cannot follow: fail closed.
 			fs = []compat.Finding{{Severity: compat.SeverityError, Rule: "analysis", Offset: -1, Reason: err.Error()}}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -235,5 +237,28 @@ func TestSigningTimeFlagAdv(t *testing.T) {
 				t.Errorf("--signing-time %q: does not verify: %s", tt.when, errs)
 			}
 		}
+	}
+}
+
+// TestHornetSchemeFlagAdv: verify --scheme of another scheme on a Hornet file is an error that
+// says the scheme does not fit (exit 1, JSON ok false); the right scheme passes.
+func TestHornetSchemeFlagAdv(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "h.skel.h")
+	if code, _, errs := runCLI(t, "sign", "--scheme", "hornet", "--key", key, "--cert", cert, "-o", out, fx("unsigned")); code != 0 {
+		t.Fatalf("sign: %s", errs)
+	}
+	for _, s := range []string{"raw", "legacy", "chain"} {
+		code, so, se := runCLI(t, "verify", "--scheme", s, "--cert", cert, out)
+		if code != 1 || !strings.Contains(so+se, "does not fit") {
+			t.Errorf("--scheme %s on a Hornet file: exit %d: %s%s", s, code, so, se)
+		}
+		code, so, _ = runCLI(t, "verify", "--json", "--scheme", s, "--cert", cert, out)
+		var v []map[string]any
+		if err := json.Unmarshal([]byte(so), &v); code != 1 || err != nil || len(v) != 1 || v[0]["ok"] != false {
+			t.Errorf("--scheme %s --json on a Hornet file: exit %d: %s", s, code, so)
+		}
+	}
+	if code, _, errs := runCLI(t, "verify", "--scheme", "hornet", "--cert", cert, out); code != 0 {
+		t.Errorf("--scheme hornet: %s", errs)
 	}
 }

@@ -264,8 +264,8 @@ func TestKernelProfileNamesAdv(t *testing.T) {
 		}
 	}
 	for _, proc := range []bpfsig.Procedure{"", "6.19", "Mainline"} {
-		if v, err := bpfsig.OnKernel(sk, "mainline", proc, trust, bpfsig.Conditions{}); err == nil && v.OK() {
-			t.Errorf("procedure %q: accepted as if known", proc)
+		if v, err := bpfsig.OnKernel(sk, "mainline", proc, trust, bpfsig.Conditions{}); err == nil || !strings.Contains(err.Error(), "unknown procedure") {
+			t.Errorf("procedure %q: %v, %+v; want an unknown-procedure error", proc, err, v)
 		}
 	}
 }

@@ -98,9 +98,12 @@ func OnKernel(sk *Skeleton, profile string, proc Procedure, trust *Trust, cond C
 	if n := sk.doc.HostOverrides(); n > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("loader has %d host-override block(s): values the host sets before load bypass the signature", n))
 	}
-	if _, fs, err := sk.Findings(profile); err == nil {
-		applyFindings(v, fs)
+	_, fs, err := sk.Findings(profile)
+	if err != nil {
+		// A loader of a known shape that the analysis cannot follow: fail closed, as Verify does.
+		fs = []compat.Finding{{Severity: compat.SeverityError, Rule: "analysis", Offset: -1, Reason: err.Error()}}
 	}
+	applyFindings(v, fs)
 	return v, nil
 }
 

@@ -29,7 +29,9 @@ func (s *Skeleton) Findings(profile string) (LoaderSummary, []compat.Finding, er
 	default:
 		return LoaderSummary{}, nil, fmt.Errorf("unknown kernel profile %q", profile)
 	}
-	inv, fs, err := preflight.Check(preflight.FromFile(s.doc.File(), p))
+	in := preflight.FromFile(s.doc.File(), p)
+	in.Name = "" // named below by the skeleton's own path, once
+	inv, fs, err := preflight.Check(in)
 	if err != nil {
 		return LoaderSummary{}, nil, fmt.Errorf("%s: %w", s.Path(), err)
 	}

@@ -37,7 +37,13 @@ func VerifyAs(sk *Skeleton, scheme Scheme, trust *Trust, cond Conditions) (*Verd
 	}
 	v := st.Verify(sk.doc, trust.certs(), cond)
 	if sk.LoaderError() == nil {
-		_, fs, err := sk.Findings("")
+		// The raw scheme's kernel is mainline: what load-time verification refuses in a signed
+		// loader (a map by raw fd, a BTF id) is refused here too, as VerifyOnKernel does.
+		profile := ""
+		if det.Scheme == compat.Raw {
+			profile = "mainline"
+		}
+		_, fs, err := sk.Findings(profile)
 		if err != nil {
 			// A loader of a known shape that the analysis cannot follow: fail closed.
 			fs = []compat.Finding{{Severity: compat.SeverityError, Rule: "analysis", Offset: -1, Reason: err.Error()}}
@@ -65,10 +71,20 @@ func rejected(sk *Skeleton, kernel Scheme, reason string) *Verdict {
 // a kernel of profile treats it (see OnKernel), with the conformance check of sk's scheme.
 // v.OK() holds only for a signed skeleton the profile loads.
 func VerifyOnKernel(sk *Skeleton, profile string, proc Procedure, trust *Trust) (*Verdict, error) {
-	if det, err := sk.Detection(); err != nil {
+	det, err := sk.Detection()
+	if err != nil {
 		return rejected(sk, "", err.Error()), err
 	} else if det.Scheme == Unsigned {
 		return rejected(sk, det.Scheme, sk.Path()+": not signed"), nil
 	}
-	return OnKernel(sk, profile, proc, trust, Conditions{})
+	v, err := OnKernel(sk, profile, proc, trust, Conditions{})
+	if err != nil {
+		return v, err
+	}
+	// The profile judges the load; whether the file is a well-formed skeleton of its own
+	// scheme is the scheme's rule, which the profile does not know.
+	if st, err := compat.Lookup(det.Scheme); err == nil {
+		v.Conformance = append(v.Conformance, st.Verify(sk.doc, trust.certs(), Conditions{}).Conformance...)
+	}
+	return v, nil
 }

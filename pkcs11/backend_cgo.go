@@ -21,6 +21,7 @@ import (
 
 	p11 "github.com/miekg/pkcs11"
 
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/p11uri"
 )
 
@@ -48,8 +49,9 @@ func acquireModule(path string) (*module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrModule, path, err)
 	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%w %s: is a directory, not a PKCS#11 library", ErrModule, path)
+	if !st.Mode().IsRegular() {
+		// dlopen of a FIFO blocks until a writer comes; of a device, reads whatever it gives.
+		return nil, fmt.Errorf("%w %s: is a %s, not a PKCS#11 library", ErrModule, path, fsio.Kind(st.Mode()))
 	}
 	ctx := p11.New(path)
 	if ctx == nil {

@@ -34,6 +34,10 @@ func compareCommand() *cli.Command {
 				return failed("%v", err)
 			}
 			if c.String("tamper") != "" {
+				if c.IsSet("kernel") {
+					// The tamper matrix judges each scheme's own kernel; a profile list would be ignored.
+					return usage("compare: --kernel goes without --tamper (the tamper matrix judges each scheme's own kernel)")
+				}
 				return compareTamper(c, a)
 			}
 			trust, err := loadTrust(c, "cert", "keyring")
@@ -318,6 +322,9 @@ func tamperJSON(rows []compare.Row, live []liveCell) map[string]any {
 func kernelFlag(c *cli.Context) ([]string, error) {
 	spec := c.String("kernel")
 	if spec == "" {
+		if c.IsSet("kernel") {
+			return nil, usage("--kernel: an empty list of kernel profiles")
+		}
 		return nil, nil
 	}
 	known := map[string]bool{}
@@ -325,11 +332,16 @@ func kernelFlag(c *cli.Context) ([]string, error) {
 		known[p] = true
 	}
 	var out []string
+	seen := map[string]bool{}
 	for _, p := range strings.Split(spec, ",") {
 		p = strings.TrimSpace(p)
 		if !known[p] {
 			return nil, usage("--kernel: unknown kernel profile %q (known: %s)", p, strings.Join(bpfsig.KernelProfiles(), ", "))
 		}
+		if seen[p] {
+			return nil, usage("--kernel: kernel profile %q listed twice", p)
+		}
+		seen[p] = true
 		out = append(out, p)
 	}
 	return out, nil

@@ -59,6 +59,9 @@ func signCommand() *cli.Command {
 				return failed("%v", err)
 			}
 			opts := []bpfsig.SignOption{bpfsig.KeepHostOverrides(c.Bool("keep-host-overrides"))}
+			if c.IsSet("signing-time") && c.String("signing-time") == "" {
+				return usage("--signing-time: empty (want now or RFC 3339)")
+			}
 			if st := c.String("signing-time"); st != "" {
 				when := time.Now().UTC().Truncate(time.Second)
 				if st != "now" {

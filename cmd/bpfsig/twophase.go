@@ -53,6 +53,9 @@ func tbsCommand() *cli.Command {
 				if c.NArg() != 1 {
 					return usage("tbs: -o takes exactly one SRC (--out DIR for several)")
 				}
+				if err := notAnInput(out, "-o", "skeleton", c.Args().First()); err != nil {
+					return err
+				}
 				_, p, err := twophase.PrepareFile(c.Args().First(), o)
 				if err != nil {
 					return failed("%v", err)
@@ -163,6 +166,14 @@ func attachCommand() *cli.Command {
 			}
 			if c.Bool("in-place") {
 				out = in
+			} else if err := notAnInput(out, "-o", "input", in); err != nil {
+				return err
+			}
+			if err := notAnInput(out, "-o", "signature", c.String("sig")); err != nil {
+				return err
+			}
+			if err := notAnInput(out, "-o", "certificate", c.String("cert")); err != nil {
+				return err
 			}
 			b, err := fsio.ReadFile(c.String("sig"), twophase.MaxSignatureFile)
 			if err != nil {
@@ -314,6 +325,25 @@ func migrateTwoPhase(c *cli.Context) error {
 		return failed("--report %s: %v", c.String("report"), reportErr)
 	case !sum.OK():
 		return failed("")
+	}
+	return nil
+}
+
+// notAnInput refuses an output (flag) that names, by any spelling or link, the file the run
+// reads as what: writing it would destroy the run's own input.
+func notAnInput(out, flag, what, in string) error {
+	if in == "" {
+		return nil
+	}
+	same, err := fsio.SameFile(in, out)
+	if err != nil {
+		return failed("%v", err)
+	}
+	if same {
+		if what == "input" {
+			return usage("%s %s is the input %s (the same file): use --in-place to rewrite the input", flag, quoteName(out), quoteName(in))
+		}
+		return usage("%s %s is the %s %s (the same file)", flag, quoteName(out), what, quoteName(in))
 	}
 	return nil
 }

@@ -54,6 +54,12 @@ func verifyCommand() *cli.Command {
 				}
 			}
 			kernel, proc := c.String("kernel"), bpfsig.Procedure(c.String("procedure"))
+			if c.IsSet("kernel") && kernel == "" {
+				return usage("--kernel: an empty kernel profile name")
+			}
+			if c.IsSet("procedure") && proc == "" {
+				return usage("--procedure: an empty procedure name")
+			}
 			if kernel != "" {
 				if _, err := bpfsig.KernelProfileTable(kernel); err != nil {
 					return usage("--kernel: %v", err)

@@ -593,8 +593,11 @@ func (m *message) noteAttr(s *signerInfo, typ asn1.ObjectIdentifier, tag cbasn1.
 	return nil
 }
 
-// decodeTime decodes a UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) the way
-// the kernel's x509_decode_time accepts them; anything else is EBADMSG.
+// decodeTime decodes a UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) as the
+// kernel's x509_decode_time (crypto/asymmetric_keys/x509_cert_parser.c) does; what it refuses
+// is EBADMSG: another length or a non-digit, a GeneralizedTime for 1950..2049 (RFC 5280 wants
+// UTCTime there), a year before 1970, a month, day (Gregorian leap years), hour, minute or
+// second out of range (second 60 too).
 func decodeTime(tag cbasn1.Tag, v []byte) (time.Time, error) {
 	bad := errno(compat.EBADMSG, "malformed signingTime")
 	var layout string
@@ -618,8 +621,18 @@ func decodeTime(tag cbasn1.Tag, v []byte) (time.Time, error) {
 	if tag == cbasn1.UTCTime && t.Year() >= 2050 {
 		t = t.AddDate(-100, 0, 0)
 	}
+	if tag == cbasn1.GeneralizedTime && t.Year() >= 1950 && t.Year() <= 2049 {
+		return time.Time{}, errno(compat.EBADMSG, "signingTime %s as GeneralizedTime: the kernel wants UTCTime for 1950..2049", t.Format(time.RFC3339))
+	}
+	if t.Year() < 1970 {
+		return time.Time{}, errno(compat.EBADMSG, "signingTime %s is before 1970: the kernel refuses it", t.Format(time.RFC3339))
+	}
 	return t, nil
 }
+
+// KernelDecodesTime reports whether a signingTime of t (UTC, whole seconds) is one the
+// kernel decodes: from 1970 on (x509_decode_time refuses earlier years).
+func KernelDecodesTime(t time.Time) bool { return t.UTC().Year() >= 1970 }
 
 // parseEmbeddedCert parses a certificate carried in the message as x509_cert_parse does
 // (see [parseKernelCert]) and, as the kernel does, checks a self-signed certificate's own

@@ -230,6 +230,9 @@ func buildSignedAttributes(digest []byte, signingTime time.Time) ([]byte, error)
 	}
 	if !signingTime.IsZero() {
 		t := signingTime.UTC().Truncate(time.Second)
+		if !KernelDecodesTime(t) {
+			return nil, fmt.Errorf("cms: signing time %s: the kernel refuses a signingTime before 1970 (EBADMSG)", t.Format(time.RFC3339))
+		}
 		list = append(list, attr(oidSigningTime, func(b *cryptobyte.Builder) {
 			// RFC 5652 11.3: UTCTime for 1950..2049, GeneralizedTime otherwise.
 			if t.Year() >= 1950 && t.Year() < 2050 {

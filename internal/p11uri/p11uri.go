@@ -21,12 +21,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bpfsig/bpfsig/internal/fsio"
 )
 
 // Scheme is the URI scheme prefix, without the colon.
@@ -366,7 +366,8 @@ func (u *URI) HasPIN() bool { return u.hasPINValue || u.PINSource != "" }
 
 // PIN returns the PIN: the pin-value, or the contents of the pin-source file (a path, or a
 // "file:" URI with an absolute path), without one trailing "\n" or "\r\n". A pin-source larger
-// than [MaxPINSourceSize] bytes, a directory, or an empty file is an error; errors name the file,
+// than [MaxPINSourceSize] bytes, anything but a regular file (a FIFO, a pipe, a device, a
+// directory: refused without blocking), or an empty file is an error; errors name the file,
 // never its contents. ok is false when the URI has no PIN.
 func (u *URI) PIN() (pin string, ok bool, err error) {
 	if u.hasPINValue {
@@ -418,25 +419,17 @@ func pinSourcePath(src string) (string, error) {
 	return p, nil
 }
 
+// readLimited reads a pin-source: a regular file of at most MaxPINSourceSize bytes. Anything
+// else (a FIFO, which would block the open until a writer came; a device such as /dev/zero; a
+// directory) is refused without reading, by fsio's non-blocking open.
 func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("pin-source: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("pin-source: %w", err)
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("pin-source %s: is a directory", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxPINSourceSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("pin-source %s: read failed", path)
-	}
-	if len(b) > MaxPINSourceSize {
+	b, err := fsio.ReadFile(path, MaxPINSourceSize)
+	var tl *fsio.TooLargeError
+	switch {
+	case errors.As(err, &tl):
 		return nil, fmt.Errorf("pin-source %s: larger than %d bytes, not a PIN file", path, MaxPINSourceSize)
+	case err != nil:
+		return nil, fmt.Errorf("pin-source: %w", err)
 	}
 	return b, nil
 }

@@ -36,21 +36,27 @@ func VerifyAs(sk *Skeleton, scheme Scheme, trust *Trust, cond Conditions) (*Verd
 		return rejected(sk, det.Scheme, err.Error()), err
 	}
 	v := st.Verify(sk.doc, trust.certs(), cond)
-	if sk.LoaderError() == nil {
-		// The raw scheme's kernel is mainline: what load-time verification refuses in a signed
-		// loader (a map by raw fd, a BTF id) is refused here too, as VerifyOnKernel does.
-		profile := ""
-		if det.Scheme == compat.Raw {
-			profile = "mainline"
-		}
-		_, fs, err := sk.Findings(profile)
-		if err != nil {
-			// A loader of a known shape that the analysis cannot follow: fail closed.
-			fs = []compat.Finding{{Severity: compat.SeverityError, Rule: "analysis", Offset: -1, Reason: err.Error()}}
-		}
-		applyFindings(v, fs)
-	}
+	applyStaticFindings(v, sk, st)
 	return v, nil
+}
+
+// applyStaticFindings applies to v the static findings for the kernel st's scheme runs on: a
+// scheme whose application procedure is mainline's is judged by mainline, which also refuses
+// what load-time verification refuses in a signed loader (a map by raw fd, a BTF id), as
+// VerifyOnKernel does. A loader of a known shape that the analysis cannot follow fails closed.
+func applyStaticFindings(v *Verdict, sk *Skeleton, st compat.Strategy) {
+	if sk.LoaderError() != nil {
+		return
+	}
+	profile := ""
+	if st.Info().Procedure == string(ProcMainline) {
+		profile = "mainline"
+	}
+	_, fs, err := sk.Findings(profile)
+	if err != nil {
+		fs = []compat.Finding{{Severity: compat.SeverityError, Rule: "analysis", Offset: -1, Reason: err.Error()}}
+	}
+	applyFindings(v, fs)
 }
 
 // Judge returns how a kernel of scheme kernel, with its own load procedure altered by cond,
@@ -60,7 +66,9 @@ func Judge(sk *Skeleton, kernel Scheme, trust *Trust, cond Conditions) (*Verdict
 	if err != nil {
 		return nil, err
 	}
-	return st.Verify(sk.doc, trust.certs(), cond), nil
+	v := st.Verify(sk.doc, trust.certs(), cond)
+	applyStaticFindings(v, sk, st)
+	return v, nil
 }
 
 func rejected(sk *Skeleton, kernel Scheme, reason string) *Verdict {

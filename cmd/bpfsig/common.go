@@ -110,3 +110,21 @@ func errString(err error) string {
 }
 
 func fprintf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
+
+// emit prints the per-file results rs as JSON or, one by one, as text, and fails (exit 1) unless
+// allOK.
+func emit[T any](c *cli.Context, rs []T, print func(io.Writer, T), allOK bool) error {
+	if c.Bool("json") {
+		if err := writeJSON(c.App.Writer, rs); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range rs {
+			print(c.App.Writer, r)
+		}
+	}
+	if !allOK {
+		return failed("")
+	}
+	return nil
+}

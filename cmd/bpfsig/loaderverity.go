@@ -205,19 +205,7 @@ func loaderVerifyCommand() *cli.Command {
 				allOK = allOK && r.OK
 				rs = append(rs, r)
 			}
-			if c.Bool("json") {
-				if err := writeJSON(c.App.Writer, rs); err != nil {
-					return err
-				}
-			} else {
-				for _, r := range rs {
-					printLoaderResult(c.App.Writer, r)
-				}
-			}
-			if !allOK {
-				return failed("")
-			}
-			return nil
+			return emit(c, rs, printLoaderResult, allOK)
 		},
 	}
 }

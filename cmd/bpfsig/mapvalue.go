@@ -128,19 +128,7 @@ func mapvalueVerifyCommand() *cli.Command {
 				allOK = allOK && r.OK
 				rs = append(rs, r)
 			}
-			if c.Bool("json") {
-				if err := writeJSON(c.App.Writer, rs); err != nil {
-					return err
-				}
-			} else {
-				for _, r := range rs {
-					printValueResult(c.App.Writer, r)
-				}
-			}
-			if !allOK {
-				return failed("")
-			}
-			return nil
+			return emit(c, rs, printValueResult, allOK)
 		},
 	}
 }

@@ -92,19 +92,7 @@ func verifyCommand() *cli.Command {
 			for _, r := range results {
 				allOK = allOK && r.OK
 			}
-			if c.Bool("json") {
-				if err := writeJSON(c.App.Writer, results); err != nil {
-					return err
-				}
-			} else {
-				for _, r := range results {
-					printVerify(c.App.Writer, r)
-				}
-			}
-			if !allOK {
-				return failed("")
-			}
-			return nil
+			return emit(c, results, printVerify, allOK)
 		},
 	}
 }

@@ -87,7 +87,7 @@ type Skeleton struct {
 // Open reads and parses the light skeleton header at path. path must name a regular file (or
 // a symbolic link to one) of at most MaxHeaderSize bytes.
 func Open(path string) (*Skeleton, error) {
-	src, err := readRegular(path, MaxHeaderSize)
+	src, err := fsio.ReadFile(path, MaxHeaderSize)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,10 @@ func ParseSignature(der []byte) (*SignatureInfo, error) {
 	return &SignatureInfo{IDForm: form, Signer: s.SignerString(), Algorithm: s.AlgorithmName(), Digest: s.DigestName()}, nil
 }
 
+// DefaultBackupSuffix is appended to a file's name for the backup an in-place rewrite keeps;
+// directory walks leave such files out.
+const DefaultBackupSuffix = ".orig"
+
 // IsSkeleton reports whether a file name is a light skeleton header's (*.skel.h, *.lskel.h),
 // the names directory walks select.
 func IsSkeleton(name string) bool {
@@ -93,7 +97,7 @@ type Skipped struct {
 // file reached twice is taken once. An unreadable directory or a missing path is an error
 // naming it.
 func WalkSkeletons(paths ...string) (*Walked, error) {
-	w, err := fsio.Walk(paths, fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: ".orig"})
+	w, err := fsio.Walk(paths, fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: DefaultBackupSuffix})
 	if err != nil {
 		return nil, err
 	}

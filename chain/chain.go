@@ -106,11 +106,7 @@ func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOpti
 		return nil, err
 	}
 	if gen == loader.GenNone {
-		if c := d.Check(); c != nil {
-			gen = c.Gen
-		} else {
-			gen = loader.GenV1
-		}
+		gen = d.CheckGenOr(loader.GenV1)
 	}
 	l, ch, err := d.Rebuild(gen, gen == loader.GenV1 || opts.KeepHostOverrides)
 	if err != nil {

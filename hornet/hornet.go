@@ -79,10 +79,7 @@ func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOpti
 		return nil, err
 	}
 	if gen == loader.GenNone {
-		gen = loader.GenV2
-		if c := d.Check(); c != nil {
-			gen = c.Gen
-		}
+		gen = d.CheckGenOr(loader.GenV2)
 	}
 	l, ch, err := d.Rebuild(gen, gen == loader.GenV1 || opts.KeepHostOverrides)
 	if err != nil {

@@ -34,7 +34,7 @@ import (
 )
 
 // DefaultBackupSuffix is appended to a file's name for its backup under InPlace.
-const DefaultBackupSuffix = ".orig"
+const DefaultBackupSuffix = bpfsig.DefaultBackupSuffix
 
 // Options configure a migration.
 type Options struct {
@@ -166,10 +166,8 @@ type Job struct {
 	Mode   fs.FileMode
 }
 
-// IsSkeleton reports whether name is a light skeleton header by its name.
-func IsSkeleton(name string) bool {
-	return strings.HasSuffix(name, ".skel.h") || strings.HasSuffix(name, ".lskel.h")
-}
+// IsSkeleton reports whether name is a light skeleton header by its name (bpfsig.IsSkeleton).
+func IsSkeleton(name string) bool { return bpfsig.IsSkeleton(name) }
 
 // ErrUsage is wrapped by errors in the options rather than in the files: an output directory
 // that is a source, a backup suffix that would make backups skeletons, a target that is one of
@@ -492,29 +490,16 @@ func one(j Job, opts *Options, w *writer) *Result {
 	r.OldScheme, r.OldGeneration = string(det.Scheme), det.Generation.String()
 
 	// The old signature must hold before anything is signed.
-	if det.Scheme == compat.Unsigned {
-		if !opts.Force {
-			return fail(Refused, "not signed: nothing vouches for it (sign it with `bpfsig sign`, or --force)")
-		}
+	signer, refusal, forced, err := checkOldSignature(sk, det.Scheme, opts, "it is signed now", "re-signed anyway")
+	r.Signer = signer
+	switch {
+	case err != nil:
+		return fail(Failed, "%v", err)
+	case refusal != "":
+		return fail(Refused, "%s", refusal)
+	case forced != "":
 		r.Forced = true
-		r.Warnings = append(r.Warnings, "FORCED: the input was not signed; it is signed now without any earlier signature vouching for it")
-	} else {
-		v, err := bpfsig.VerifyAs(sk, "", opts.Trust, compat.Conditions{})
-		if err != nil {
-			return fail(Failed, "%v", err)
-		}
-		r.Signer = v.Signer
-		if !v.OK() {
-			why := v.Reason
-			if len(v.Conformance) > 0 {
-				why = strings.Join(v.Conformance, "; ")
-			}
-			if !opts.Force {
-				return fail(Refused, "old %s signature does not verify (%s%s): %s", det.Scheme, v.Stage, errnoSuffix(v), why)
-			}
-			r.Forced = true
-			r.Warnings = append(r.Warnings, fmt.Sprintf("FORCED: old %s signature does not verify (%s): re-signed anyway", det.Scheme, why))
-		}
+		r.Warnings = append(r.Warnings, forced)
 	}
 
 	target, err := policy.Resolve(opts.Target, opts.Policy, j.Source, sk.Name())
@@ -648,6 +633,34 @@ func notOurs(cur []byte, path string, src *bpfsig.Skeleton) string {
 		return fmt.Sprintf("holds a different build of %s (its loader or metadata differs from the source's)", src.Name())
 	}
 	return ""
+}
+
+// checkOldSignature is the rule that an old signature must hold before its file is converted:
+// it returns the verified signer, or why the file is refused, or — under Force — the warning
+// that says what was done anyway (done names it for an unsigned input: "it is signed now";
+// anyway for a failed signature: "re-signed anyway").
+func checkOldSignature(sk *bpfsig.Skeleton, scheme compat.Scheme, opts *Options, done, anyway string) (signer, refusal, forced string, err error) {
+	if scheme == compat.Unsigned {
+		if !opts.Force {
+			return "", "not signed: nothing vouches for it (sign it with `bpfsig sign`, or --force)", "", nil
+		}
+		return "", "", "FORCED: the input was not signed; " + done + " without any earlier signature vouching for it", nil
+	}
+	v, err := bpfsig.VerifyAs(sk, "", opts.Trust, compat.Conditions{})
+	if err != nil {
+		return "", "", "", err
+	}
+	if v.OK() {
+		return v.Signer, "", "", nil
+	}
+	why := v.Reason
+	if len(v.Conformance) > 0 {
+		why = strings.Join(v.Conformance, "; ")
+	}
+	if !opts.Force {
+		return v.Signer, fmt.Sprintf("old %s signature does not verify (%s%s): %s", scheme, v.Stage, errnoSuffix(v), why), "", nil
+	}
+	return v.Signer, "", fmt.Sprintf("FORCED: old %s signature does not verify (%s): %s", scheme, why, anyway), nil
 }
 
 // upToDate reports whether the existing target cur already is the migration's result: a

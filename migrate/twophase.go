@@ -7,10 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/bpfsig/bpfsig"
-	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
 	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/twophase"
@@ -150,26 +148,14 @@ func checkOld(opts *Options, forced map[string][]string) func(*bpfsig.Skeleton) 
 		if err != nil {
 			return err
 		}
-		if det.Scheme == compat.Unsigned {
-			if !opts.Force {
-				return twophase.Refuse(errors.New("not signed: nothing vouches for it (sign it with `bpfsig sign`, or --force)"))
-			}
-			forced[sk.Path()] = append(forced[sk.Path()], "FORCED: the input was not signed; its TBS is written without any earlier signature vouching for it")
-			return nil
-		}
-		v, err := bpfsig.VerifyAs(sk, "", opts.Trust, compat.Conditions{})
-		if err != nil {
+		_, refusal, warning, err := checkOldSignature(sk, det.Scheme, opts, "its TBS is written", "TBS written anyway")
+		switch {
+		case err != nil:
 			return err
-		}
-		if !v.OK() {
-			why := v.Reason
-			if len(v.Conformance) > 0 {
-				why = strings.Join(v.Conformance, "; ")
-			}
-			if !opts.Force {
-				return twophase.Refuse(fmt.Errorf("old %s signature does not verify (%s%s): %s", det.Scheme, v.Stage, errnoSuffix(v), why))
-			}
-			forced[sk.Path()] = append(forced[sk.Path()], fmt.Sprintf("FORCED: old %s signature does not verify (%s): TBS written anyway", det.Scheme, why))
+		case refusal != "":
+			return twophase.Refuse(errors.New(refusal))
+		case warning != "":
+			forced[sk.Path()] = append(forced[sk.Path()], warning)
 		}
 		return nil
 	}

@@ -157,14 +157,13 @@ type FileResult struct {
 	Notes          []string `json:"notes,omitempty"`
 }
 
-// IsSkeleton reports whether a directory walk takes name: *.skel.h and *.lskel.h.
-func IsSkeleton(name string) bool {
-	return strings.HasSuffix(name, ".skel.h") || strings.HasSuffix(name, ".lskel.h")
-}
+// IsSkeleton reports whether a directory walk takes name: *.skel.h and *.lskel.h
+// (bpfsig.IsSkeleton).
+func IsSkeleton(name string) bool { return bpfsig.IsSkeleton(name) }
 
 func walk(srcs []string, backup string, exclude ...string) (*fsio.WalkResult, error) {
 	if backup == "" {
-		backup = ".orig"
+		backup = bpfsig.DefaultBackupSuffix
 	}
 	wo := fsio.WalkOptions{Match: IsSkeleton, BackupSuffix: backup}
 	for _, x := range exclude {

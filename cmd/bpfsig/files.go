@@ -11,8 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/bpfsig/bpfsig/internal/fsio"
-	"github.com/bpfsig/bpfsig/migrate"
+	"github.com/bpfsig/bpfsig"
 )
 
 var jobsFlag = &cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "files at once (default: number of CPUs)"}
@@ -39,12 +38,12 @@ func expandArgs(c *cli.Context, args []string) ([]argFile, error) {
 			out = append(out, argFile{Path: a})
 			continue
 		}
-		w, err := fsio.Walk([]string{a}, fsio.WalkOptions{Match: migrate.IsSkeleton, BackupSuffix: migrate.DefaultBackupSuffix})
+		w, err := bpfsig.WalkSkeletons(a)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range w.Files {
-			out = append(out, argFile{Path: f.Path})
+			out = append(out, argFile{Path: f})
 		}
 		for _, d := range w.Empty {
 			out = append(out, argFile{Path: d, Err: d + ": directory holds no light skeleton header (*.skel.h, *.lskel.h)"})

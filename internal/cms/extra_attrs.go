@@ -3,9 +3,7 @@ package cms
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -62,31 +60,7 @@ func SignWithAttributes(content []byte, key crypto.Signer, cert *x509.Certificat
 			}
 		}
 	}
-	h := opts.Digest
-	if h == 0 {
-		h = crypto.SHA256
-	}
-	digestOID, err := digestOIDFor(h)
-	if err != nil {
-		return nil, err
-	}
-	if err := matchPublic(key.Public(), cert); err != nil {
-		return nil, err
-	}
-	var sigAlg []byte
-	switch pub := key.Public().(type) {
-	case *rsa.PublicKey:
-		sigAlg = algorithmIdentifier(oidRSAEncryption, true)
-	case *ecdsa.PublicKey:
-		oid, err := ecdsaOIDFor(h)
-		if err != nil {
-			return nil, err
-		}
-		sigAlg = algorithmIdentifier(oid, false)
-	default:
-		return nil, fmt.Errorf("cms: sign: unsupported key type %T (want RSA or ECDSA)", pub)
-	}
-	sid, version, err := signerIdentifier(cert, opts.SignerID)
+	h, digestOID, sigAlg, sid, version, err := signerSetup(key, cert, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -200,40 +174,6 @@ func splitElements(b []byte) [][]byte {
 		out = append(out, []byte(elem))
 	}
 	return out
-}
-
-// assembleSignedData writes the ContentInfo around one SignerInfo with signed attributes, in
-// the layout [Sign] uses.
-func assembleSignedData(version int64, digestOID asn1.ObjectIdentifier, sid, attrs, sigAlg, signature []byte, cert *x509.Certificate, includeCert bool) ([]byte, error) {
-	b := cryptobyte.NewBuilder(nil)
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(oidSignedData)
-		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-				b.AddASN1Int64(version)
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(algorithmIdentifier(digestOID, false)) })
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) })
-				if includeCert {
-					b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(cert.Raw) })
-				}
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1Int64(version)
-						b.AddBytes(sid)
-						b.AddBytes(algorithmIdentifier(digestOID, false))
-						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(attrs) })
-						b.AddBytes(sigAlg)
-						b.AddASN1OctetString(signature)
-					})
-				})
-			})
-		})
-	})
-	out, err := b.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("cms: sign: encode: %w", err)
-	}
-	return out, nil
 }
 
 // SignerResult is what the kernel knows about one SignerInfo after verify_pkcs7_message_sig.

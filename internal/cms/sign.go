@@ -51,55 +51,9 @@ func Sign(content []byte, key crypto.Signer, cert *x509.Certificate, opts SignOp
 	if key == nil || cert == nil {
 		return nil, errors.New("cms: sign: key and certificate are required")
 	}
-	h := opts.Digest
-	if h == 0 {
-		h = crypto.SHA256
-	}
-	digestOID, err := digestOIDFor(h)
+	h, digestOID, sigAlg, sid, version, err := signerSetup(key, cert, opts)
 	if err != nil {
 		return nil, err
-	}
-	if err := matchPublic(key.Public(), cert); err != nil {
-		return nil, err
-	}
-
-	var sigAlg []byte // DER AlgorithmIdentifier for the SignerInfo signature algorithm
-	switch pub := key.Public().(type) {
-	case *rsa.PublicKey:
-		sigAlg = algorithmIdentifier(oidRSAEncryption, true)
-	case *ecdsa.PublicKey:
-		oid, err := ecdsaOIDFor(h)
-		if err != nil {
-			return nil, err
-		}
-		sigAlg = algorithmIdentifier(oid, false)
-	default:
-		return nil, fmt.Errorf("cms: sign: unsupported key type %T (want RSA or ECDSA)", pub)
-	}
-
-	var sid []byte
-	switch opts.SignerID {
-	case SubjectKeyID:
-		if len(cert.SubjectKeyId) == 0 {
-			return nil, errors.New("cms: sign: certificate has no subjectKeyIdentifier extension; " +
-				"the kernel cannot find the key by SKID (use the issuer-serial form or a certificate with subjectKeyIdentifier=hash)")
-		}
-		b := cryptobyte.NewBuilder(nil)
-		b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(cert.SubjectKeyId) })
-		sid = b.BytesOrPanic()
-	case IssuerSerial:
-		serial, err := rawSerialElement(cert)
-		if err != nil {
-			return nil, err
-		}
-		b := cryptobyte.NewBuilder(nil)
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddBytes(cert.RawIssuer)
-			b.AddBytes(serial)
-		})
-		sid = b.BytesOrPanic()
-	default:
-		return nil, fmt.Errorf("cms: sign: unknown signer id form %d", int(opts.SignerID))
 	}
 
 	hh := h.New()
@@ -131,49 +85,7 @@ func Sign(content []byte, key crypto.Signer, cert *x509.Certificate, opts SignOp
 		return nil, fmt.Errorf("cms: sign: %w", err)
 	}
 
-	version := int64(3)
-	if opts.SignerID == IssuerSerial {
-		version = 1
-	}
-	b := cryptobyte.NewBuilder(nil)
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
-		b.AddASN1ObjectIdentifier(oidSignedData)
-		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
-				b.AddASN1Int64(version)
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-					b.AddBytes(algorithmIdentifier(digestOID, false))
-				})
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // encapContentInfo
-					b.AddASN1ObjectIdentifier(oidData)
-				})
-				if opts.IncludeCertificate {
-					b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-						b.AddBytes(cert.Raw)
-					})
-				}
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { // signerInfos
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
-						b.AddASN1Int64(version)
-						b.AddBytes(sid)
-						b.AddBytes(algorithmIdentifier(digestOID, false))
-						if attrs != nil {
-							b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-								b.AddBytes(attrs)
-							})
-						}
-						b.AddBytes(sigAlg)
-						b.AddASN1OctetString(signature)
-					})
-				})
-			})
-		})
-	})
-	out, err := b.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("cms: sign: encode: %w", err)
-	}
-	return out, nil
+	return assembleSignedData(version, digestOID, sid, attrs, sigAlg, signature, cert, opts.IncludeCertificate)
 }
 
 func digestOIDFor(h crypto.Hash) (asn1.ObjectIdentifier, error) {
@@ -276,4 +188,73 @@ func matchPublic(pub crypto.PublicKey, cert *x509.Certificate) error {
 		return errors.New("cms: sign: private key does not match the certificate's public key")
 	}
 	return nil
+}
+
+// assembleSignedData writes the ContentInfo around one SignerInfo: SignedData of version
+// (3 for a subjectKeyIdentifier signer, 1 for issuer and serial) with the digest algorithm,
+// a detached id-data, the certificate when includeCert, and the SignerInfo with its signed
+// attributes ([0], omitted when attrs is nil), signature algorithm and value.
+func assembleSignedData(version int64, digestOID asn1.ObjectIdentifier, sid, attrs, sigAlg, signature []byte, cert *x509.Certificate, includeCert bool) ([]byte, error) {
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
+		b.AddASN1ObjectIdentifier(oidSignedData)
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
+				b.AddASN1Int64(version)
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(algorithmIdentifier(digestOID, false)) })
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) }) // encapContentInfo
+				if includeCert {
+					b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(cert.Raw) })
+				}
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { // signerInfos
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
+						b.AddASN1Int64(version)
+						b.AddBytes(sid)
+						b.AddBytes(algorithmIdentifier(digestOID, false))
+						if attrs != nil {
+							b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(attrs) })
+						}
+						b.AddBytes(sigAlg)
+						b.AddASN1OctetString(signature)
+					})
+				})
+			})
+		})
+	})
+	out, err := b.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("cms: sign: encode: %w", err)
+	}
+	return out, nil
+}
+
+// signerSetup checks key against cert and returns what a SignerInfo by them needs: the digest
+// (SHA-256 by default), its OID, the signature AlgorithmIdentifier (rsaEncryption with NULL
+// parameters, or ecdsa-with-SHA*), and the signer identifier with its version.
+func signerSetup(key crypto.Signer, cert *x509.Certificate, opts SignOptions) (h crypto.Hash, digestOID asn1.ObjectIdentifier, sigAlg, sid []byte, version int64, err error) {
+	h = opts.Digest
+	if h == 0 {
+		h = crypto.SHA256
+	}
+	if digestOID, err = digestOIDFor(h); err != nil {
+		return
+	}
+	if err = matchPublic(key.Public(), cert); err != nil {
+		return
+	}
+	switch pub := key.Public().(type) {
+	case *rsa.PublicKey:
+		sigAlg = algorithmIdentifier(oidRSAEncryption, true)
+	case *ecdsa.PublicKey:
+		var oid asn1.ObjectIdentifier
+		if oid, err = ecdsaOIDFor(h); err != nil {
+			return
+		}
+		sigAlg = algorithmIdentifier(oid, false)
+	default:
+		err = fmt.Errorf("cms: sign: unsupported key type %T (want RSA or ECDSA)", pub)
+		return
+	}
+	sid, version, err = signerIdentifier(cert, opts.SignerID)
+	return
 }

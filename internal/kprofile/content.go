@@ -1,52 +1,32 @@
 package kprofile
 
-import "crypto/sha256"
+import (
+	"crypto/sha256"
+
+	"github.com/bpfsig/bpfsig/chain"
+	"github.com/bpfsig/bpfsig/raw"
+)
 
 // insnOnly is 6.18's signed content: the instructions alone.
 func insnOnly(insn []byte, _ [][]byte) []byte { return append([]byte(nil), insn...) }
 
 // concat is mainline's signed content: insns ‖ metadata_0 ‖ metadata_1 ‖ …, raw bytes in
-// used_maps order (torvalds/linux Documentation/bpf/signing.rst, "Load-time verification").
-func concat(insn []byte, maps [][]byte) []byte {
-	n := len(insn)
-	for _, m := range maps {
-		n += len(m)
-	}
-	out := make([]byte, 0, n)
-	out = append(out, insn...)
-	for _, m := range maps {
-		out = append(out, m...)
-	}
-	return out
-}
-
-// chainMapHash is the chain series' MH(m) for a one-element map: SHA-256 of the value
-// zero-padded to a multiple of 8 bytes (docs/spec.md §4.2).
-func chainMapHash(v []byte) [32]byte {
-	h := sha256.New()
-	h.Write(v)
-	if r := len(v) % 8; r != 0 {
-		h.Write(make([]byte, 8-r))
-	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
+// used_maps order (torvalds/linux Documentation/bpf/signing.rst, "Load-time verification") —
+// the raw scheme's content.
+func concat(insn []byte, maps [][]byte) []byte { return raw.Content(insn, maps...) }
 
 // chainRoot is the chain series' signed content: root = H(H(insn) ‖ h) with h the chain over
-// the listed maps in list order, h = MH(N-1), then h = H(h ‖ MH(n)) for n = N-2 … 0. With no
-// map listed the chain kernel behaves as 6.18 and the content is the instructions.
+// the listed maps in list order (docs/spec.md §4.2). With no map listed the chain kernel behaves
+// as 6.18 and the content is the instructions.
 func chainRoot(insn []byte, maps [][]byte) []byte {
 	if len(maps) == 0 {
 		return insnOnly(insn, nil)
 	}
-	h := chainMapHash(maps[len(maps)-1])
-	for n := len(maps) - 2; n >= 0; n-- {
-		mh := chainMapHash(maps[n])
-		h = sha256.Sum256(append(h[:], mh[:]...))
+	hashes := make([][32]byte, len(maps))
+	for i, m := range maps {
+		hashes[i] = chain.MapHash(m)
 	}
-	ih := sha256.Sum256(insn)
-	root := sha256.Sum256(append(ih[:], h[:]...))
+	root := chain.Root(sha256.Sum256(insn), hashes...)
 	return root[:]
 }
 

@@ -128,6 +128,15 @@ func (d *Doc) CheckGeneration() compat.Generation {
 	return compat.NoGeneration
 }
 
+// CheckGenOr returns the generation of the loader's check block, or def when it has none: the
+// default of schemes whose loaders keep the input's check (chain, Hornet).
+func (d *Doc) CheckGenOr(def loader.Generation) loader.Generation {
+	if c := d.Check(); c != nil {
+		return c.Gen
+	}
+	return def
+}
+
 // Overrides returns the loader's host-override blocks.
 func (d *Doc) Overrides() []loader.Block {
 	if d.loader == nil {

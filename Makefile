@@ -31,6 +31,7 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzEndToEnd$$' .
 	$(FUZZ) -fuzz='^FuzzParse$$' ./internal/lskel
 	$(FUZZ) -fuzz='^FuzzParse$$' ./internal/cms
+	$(FUZZ) -fuzz='^FuzzNormalLen$$' ./internal/cms
 	$(FUZZ) -fuzz='^FuzzDecode$$' ./internal/loader
 	$(FUZZ) -fuzz='^FuzzParse$$' ./mapvalue
 	$(FUZZ) -fuzz='^FuzzVerify$$' ./mapvalue

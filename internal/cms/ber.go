@@ -21,7 +21,63 @@ const maxBERDepth = 32
 //
 // Errors wrap EBADMSG.
 func normalizeBER(in []byte) (out []byte, n int, err error) {
+	// Almost every signature is DER already: then the re-encoding is the input itself, and
+	// a walk that allocates nothing says so.
+	if n, ok := normalLen(in, 0); ok {
+		return in[:n], n, nil
+	}
 	return normElement(in, 0, nil)
+}
+
+// normalLen reports whether the first element of in is its own normalisation (normElement
+// would return exactly in[:n]), and n. It answers false, never an error, for anything else —
+// indefinite or non-minimal lengths inside, or input normElement rejects — which then takes
+// the exact path.
+func normalLen(in []byte, depth int) (int, bool) {
+	if depth > maxBERDepth || len(in) < 2 || in[0]&0x1f == 0x1f {
+		return 0, false
+	}
+	constructed := in[0]&0x20 != 0
+	p, l := 2, int(in[1])
+	switch {
+	case l == 0x80:
+		return 0, false // indefinite: re-encoded
+	case l > 0x80:
+		nb := l & 0x7f
+		if nb > 7 || len(in)-p < nb || in[p] == 0 {
+			return 0, false // too long, truncated, or a leading zero octet (not minimal)
+		}
+		l = 0
+		for i := 0; i < nb; i++ {
+			if l > (1 << 40) {
+				return 0, false
+			}
+			l = l<<8 | int(in[p])
+			p++
+		}
+		if l < 0x80 {
+			return 0, false // long form for a short length: not minimal
+		}
+	}
+	if l > len(in)-p {
+		return 0, false
+	}
+	if constructed {
+		// Contents that parse as elements are normalised one by one; contents that do not are
+		// copied as they are (normElement's ANY rule). Either way the contents are unchanged
+		// unless some inner element parses but is not normal.
+		for rest := in[p : p+l]; len(rest) > 0; {
+			used, ok := normalLen(rest, depth+1)
+			if !ok {
+				if _, _, err := normElement(rest, depth+1, nil); err == nil {
+					return 0, false // a parsable element that needs re-encoding
+				}
+				break // ANY-style contents: copied unchanged
+			}
+			rest = rest[used:]
+		}
+	}
+	return p + l, true
 }
 
 func normElement(in []byte, depth int, out []byte) ([]byte, int, error) {

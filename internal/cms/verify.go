@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/bpfsig/bpfsig/compat"
 	"golang.org/x/crypto/cryptobyte"
@@ -237,7 +238,9 @@ func (st *verifyState) validateTrustEach(verified func(i int)) error {
 	for _, c := range st.certs {
 		c.seen = false
 	}
-	var cached error = st.noKeyError()
+	// cached starts as the no-key error, built only if it is the answer (noKey).
+	var cached error
+	noKey := true
 	sawENOPKG := false
 	for i, si := range st.m.signers {
 		err := st.validateTrustOne(si)
@@ -246,17 +249,20 @@ func (st *verifyState) validateTrustEach(verified func(i int)) error {
 			if verified != nil {
 				verified(i)
 			}
-			cached = nil
+			cached, noKey = nil, false
 		case errors.Is(err, compat.ENOKEY):
 			continue
 		case errors.Is(err, compat.ENOPKG):
-			if cached != nil && !sawENOPKG {
-				cached = err
+			if (noKey || cached != nil) && !sawENOPKG {
+				cached, noKey = err, false
 				sawENOPKG = true
 			}
 		default:
 			return err
 		}
+	}
+	if noKey {
+		return st.noKeyError()
 	}
 	return cached
 }
@@ -386,8 +392,19 @@ func publicKeyVerify(pub *kernelPubKey, si *signerInfo, digest []byte) error {
 }
 
 // digestInfoPrefix returns the DER DigestInfo header (everything before the digest bytes).
+// The result is shared: callers must not modify it.
 func digestInfoPrefix(h crypto.Hash) ([]byte, error) {
-	var oid = map[crypto.Hash][]int{
+	if p := digestInfoPrefixes()[h]; p != nil {
+		return p, nil
+	}
+	return nil, errno(compat.ENOPKG, "no PKCS#1 DigestInfo for %v", h)
+}
+
+// digestInfoPrefixes holds the DigestInfo header of every digest the kernel's pkcs1pad
+// template knows, built once.
+var digestInfoPrefixes = sync.OnceValue(func() map[crypto.Hash][]byte {
+	out := map[crypto.Hash][]byte{}
+	for h, oid := range map[crypto.Hash][]int{
 		crypto.SHA1:     oidSHA1,
 		crypto.SHA224:   oidSHA224,
 		crypto.SHA256:   oidSHA256,
@@ -396,15 +413,14 @@ func digestInfoPrefix(h crypto.Hash) ([]byte, error) {
 		crypto.SHA3_256: oidSHA3_256,
 		crypto.SHA3_384: oidSHA3_384,
 		crypto.SHA3_512: oidSHA3_512,
-	}[h]
-	if oid == nil {
-		return nil, errno(compat.ENOPKG, "no PKCS#1 DigestInfo for %v", h)
+	} {
+		b := cryptobyte.NewBuilder(nil)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddBytes(algorithmIdentifier(oid, true))
+			b.AddASN1OctetString(make([]byte, h.Size()))
+		})
+		full := b.BytesOrPanic()
+		out[h] = full[: len(full)-h.Size() : len(full)-h.Size()]
 	}
-	b := cryptobyte.NewBuilder(nil)
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(algorithmIdentifier(oid, true))
-		b.AddASN1OctetString(make([]byte, h.Size()))
-	})
-	full := b.BytesOrPanic()
-	return full[:len(full)-h.Size()], nil
-}
+	return out
+})

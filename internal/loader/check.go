@@ -43,13 +43,12 @@ func putSlot(b []byte, i int, code, dst, src byte, off int16, imm int32) {
 // cleanup label is cleanup, placed at slot at, together with a description of
 // every slot's role (used to explain mismatches). ok is false if gen is
 // unknown or a jump offset does not fit s16.
-func checkTemplate(gen Generation, hash [32]byte, at, cleanup int) (b []byte, roles []string, ok bool) {
+func checkTemplate(gen Generation, hash [32]byte, at, cleanup int) (b []byte, ok bool) {
 	n := checkLen(gen)
 	if n == 0 {
-		return nil, nil, false
+		return nil, false
 	}
 	b = make([]byte, n*SlotSize)
-	roles = make([]string, n)
 	jumpOff := func(src, dst int) (int16, bool) {
 		d := dst - src - 1
 		if d < math.MinInt16 || d > math.MaxInt16 {
@@ -62,29 +61,20 @@ func checkTemplate(gen Generation, hash [32]byte, at, cleanup int) (b []byte, ro
 	if gen == GenV2 {
 		off, ok := jumpOff(at+4, cleanup)
 		if !ok {
-			return nil, nil, false
+			return nil, false
 		}
 		putSlot(b, 0, opLdImm64, 1, pseudoMapIdx, 0, 0)
 		putSlot(b, 2, 0x61, 2, 1, mapExclOff, 0) // r2 = *(u32 *)(r1 + 32): map->excl
 		putSlot(b, 3, 0xb7, 7, 0, 0, checkErrno) // r7 = -22
 		putSlot(b, 4, 0x55, 2, 0, off, 1)        // if r2 != 1 goto L
-		roles[0] = "excl: ld_imm64 r1, map_by_idx(0)"
-		roles[1] = "excl: second slot of ld_imm64 r1"
-		roles[2] = "excl: r2 = *(u32 *)(r1 + 32)"
-		roles[3] = "excl: r7 = -22"
-		roles[4] = "excl: if r2 != 1 goto L"
 		g = checkPrefixLen
 		target = cleanup
-	}
-	label := "L+1"
-	if gen == GenV2 {
-		label = "L"
 	}
 	for i := 0; i < 4; i++ {
 		s := g + checkGroupLen*i
 		off, ok := jumpOff(at+s+6, target)
 		if !ok {
-			return nil, nil, false
+			return nil, false
 		}
 		putSlot(b, s, opLdImm64, 1, pseudoMapIdx, 0, 0)
 		putSlot(b, s+2, 0x79, 2, 1, int16(8*i), 0) // r2 = *(u64 *)(r1 + 8i): map->sha
@@ -92,15 +82,36 @@ func checkTemplate(gen Generation, hash [32]byte, at, cleanup int) (b []byte, ro
 		putSlot(b, s+4, 0, 0, 0, 0, int32(binary.LittleEndian.Uint32(hash[8*i+4:])))
 		putSlot(b, s+5, 0xb7, 7, 0, 0, checkErrno)
 		putSlot(b, s+6, 0x5d, 2, 3, off, 0) // if r2 != r3 goto target
-		roles[s] = fmt.Sprintf("group %d: ld_imm64 r1, map_by_idx(0)", i)
-		roles[s+1] = fmt.Sprintf("group %d: second slot of ld_imm64 r1", i)
-		roles[s+2] = fmt.Sprintf("group %d: r2 = *(u64 *)(r1 + %d)", i, 8*i)
-		roles[s+3] = fmt.Sprintf("group %d: ld_imm64 r3, H[%d..%d]", i, 8*i, 8*i+7)
-		roles[s+4] = fmt.Sprintf("group %d: second slot of ld_imm64 r3", i)
-		roles[s+5] = fmt.Sprintf("group %d: r7 = -22", i)
-		roles[s+6] = fmt.Sprintf("group %d: if r2 != r3 goto %s", i, label)
 	}
-	return b, roles, true
+	return b, true
+}
+
+// checkRoles names what each slot of a gen check does, for error messages (the template's
+// layout, which depends on the generation only).
+func checkRoles(gen Generation) []string {
+	n := checkLen(gen)
+	roles := make([]string, 0, n)
+	label := "L+1"
+	if gen == GenV2 {
+		roles = append(roles,
+			"excl: ld_imm64 r1, map_by_idx(0)",
+			"excl: second slot of ld_imm64 r1",
+			"excl: r2 = *(u32 *)(r1 + 32)",
+			"excl: r7 = -22",
+			"excl: if r2 != 1 goto L")
+		label = "L"
+	}
+	for i := 0; i < 4 && len(roles) < n; i++ {
+		roles = append(roles,
+			fmt.Sprintf("group %d: ld_imm64 r1, map_by_idx(0)", i),
+			fmt.Sprintf("group %d: second slot of ld_imm64 r1", i),
+			fmt.Sprintf("group %d: r2 = *(u64 *)(r1 + %d)", i, 8*i),
+			fmt.Sprintf("group %d: ld_imm64 r3, H[%d..%d]", i, 8*i, 8*i+7),
+			fmt.Sprintf("group %d: second slot of ld_imm64 r3", i),
+			fmt.Sprintf("group %d: r7 = -22", i),
+			fmt.Sprintf("group %d: if r2 != r3 goto %s", i, label))
+	}
+	return roles
 }
 
 // CheckBlock returns the exact bytes of the metadata check of generation gen
@@ -123,7 +134,7 @@ func checkTemplate(gen Generation, hash [32]byte, at, cleanup int) (b []byte, ro
 // and its groups jump exactly to cleanup. CheckBlock returns nil if gen is
 // neither GenV1 nor GenV2 or a jump offset would not fit s16.
 func CheckBlock(gen Generation, hash [32]byte, at, cleanup int) []byte {
-	b, _, ok := checkTemplate(gen, hash, at, cleanup)
+	b, ok := checkTemplate(gen, hash, at, cleanup)
 	if !ok {
 		return nil
 	}
@@ -165,11 +176,15 @@ func matchCheck(insn []byte, second []bool, s, cleanup int) (*Block, error) {
 			copy(hash[8*i+4:], insn[hi*SlotSize+4:hi*SlotSize+8])
 		}
 	}
-	want, roles, ok := checkTemplate(gen, hash, s, cleanup)
+	want, ok := checkTemplate(gen, hash, s, cleanup)
 	if !ok {
 		return nil, shapeErr(s, ErrMalformedCheck, "check %s at slot %d: jump offsets to the cleanup label do not fit s16", gen, s)
 	}
-	k := len(roles)
+	k := checkLen(gen)
+	if s+k <= n && string(insn[s*SlotSize:(s+k)*SlotSize]) == string(want) {
+		return &Block{Kind: BlockCheck, Start: s, Len: k, Gen: gen, Hash: hash}, nil
+	}
+	roles := checkRoles(gen)
 	for j := 0; j < k; j++ {
 		if s+j >= n {
 			return nil, shapeErr(s+j, ErrMalformedCheck,

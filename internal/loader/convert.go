@@ -42,5 +42,5 @@ func (l *Loader) Convert(dropOverrides bool, gen Generation, hash [32]byte) (*Lo
 	if &out[0] == &l.raw[0] && len(out) == len(l.raw) {
 		return l, nil // nothing changed; a Loader is immutable to its users
 	}
-	return Decode(out)
+	return DecodeShared(out) // out is a buffer the slot edits just built
 }

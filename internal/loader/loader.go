@@ -170,7 +170,13 @@ type Loader struct {
 // Override blocks are recognised anywhere after S and after the check.
 // Violations are reported as *ShapeError wrapping ErrShape or
 // ErrMalformedCheck. Decode keeps its own copy of insn.
-func Decode(insn []byte) (*Loader, error) {
+func Decode(insn []byte) (*Loader, error) { return decode(insn, true) }
+
+// DecodeShared is Decode without the copy: the Loader keeps insn itself, which the caller
+// must never modify afterwards (an immutable document's blob, or a buffer just built).
+func DecodeShared(insn []byte) (*Loader, error) { return decode(insn, false) }
+
+func decode(insn []byte, clone bool) (*Loader, error) {
 	second, err := layout(insn)
 	if err != nil {
 		return nil, err
@@ -194,8 +200,11 @@ func Decode(insn []byte) (*Loader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if clone {
+		insn = slices.Clone(insn)
+	}
 	l := &Loader{
-		raw:       slices.Clone(insn),
+		raw:       insn,
 		second:    second,
 		bodyStart: s,
 	}

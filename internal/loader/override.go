@@ -93,6 +93,10 @@ func findOverrides(b []byte, second []bool, from int) []Block {
 		if second[i] {
 			continue
 		}
+		// Each block opens with a load from the ctx: 61 (max_entries) or 79 (initial_value).
+		if c := b[i*SlotSize]; c != 0x61 && c != 0x79 {
+			continue
+		}
 		if blk, ok := matchMaxEntries(b, second, i); ok {
 			out = append(out, blk)
 			i += blk.Len - 1

@@ -157,7 +157,8 @@ type Input struct {
 
 // FromFile fills an Input from a parsed header.
 func FromFile(f *lskel.File, profile Profile) Input {
-	in := Input{Name: f.Filename(), Insn: f.Insn(), Data: f.Data(), Maps: f.Maps(), Progs: f.Progs(), Profile: profile}
+	// The blobs are shared with f (Check never modifies its input).
+	in := Input{Name: f.Filename(), Insn: f.View(lskel.BlobInsn), Data: f.View(lskel.BlobData), Maps: f.Maps(), Progs: f.Progs(), Profile: profile}
 	for _, iv := range f.InitialValues() {
 		in.InitialValues = append(in.InitialValues, InitialValue{Map: iv.Map, Data: iv.Data, Line: iv.Line})
 	}

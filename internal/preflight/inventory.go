@@ -253,6 +253,29 @@ func Analyze(insnBytes, data []byte) (*Inventory, error) {
 		return nil, fmt.Errorf("preflight: %w: slots 0..5 are not libbpf's prologue (r6 = r1; zero the stack with probe_read_kernel)", ErrNotLoader)
 	}
 	inv.StackSize = k
+	// Size the lists once: at most one binding per ld_imm64 or kfunc call, one step per helper
+	// call, one write per store.
+	var nLd, nCall, nStore int
+	for i := 0; i < n; i++ {
+		switch c := insnBytes[i*SlotSize]; {
+		case c == 0x18:
+			nLd++
+			i++
+		case c == 0x85:
+			nCall++
+		case c&7 == 2 || c&7 == 3:
+			nStore++
+		}
+	}
+	if nLd+nCall > 0 { // an empty list stays nil, as it always was
+		inv.Bindings = make([]Binding, 0, nLd+nCall)
+	}
+	if nCall > 0 {
+		inv.Steps = make([]Step, 0, nCall)
+	}
+	if nStore > 0 {
+		inv.Writes = make([]Write, 0, nStore)
+	}
 
 	var regs [11]reg
 	clobber := func() {

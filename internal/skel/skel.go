@@ -18,7 +18,7 @@ import (
 type Doc struct {
 	path string
 	file *lskel.File
-	// The blobs, copied out of the header once; the Doc is immutable, so they are shared.
+	// The blobs as the header holds them (lskel.File.View): shared, never modified.
 	insn, data, sigDER, excl []byte
 	loader                   *loader.Loader
 	loaderErr                error
@@ -54,7 +54,7 @@ func Parse(path string, src []byte) (*Doc, error) {
 // FromFile wraps a parsed header, decoding its loader.
 func FromFile(path string, f *lskel.File) *Doc {
 	d := newDoc(path, f)
-	l, err := loader.Decode(d.insn)
+	l, err := loader.DecodeShared(d.insn) // the Doc's blobs are immutable
 	if err != nil {
 		d.loaderErr = fmt.Errorf("%s: opts_insn: %w", path, err)
 	} else {
@@ -64,7 +64,7 @@ func FromFile(path string, f *lskel.File) *Doc {
 }
 
 func newDoc(path string, f *lskel.File) *Doc {
-	return &Doc{path: path, file: f, insn: f.Insn(), data: f.Data(), sigDER: f.Sig(), excl: f.ExclHash()}
+	return &Doc{path: path, file: f, insn: f.View(lskel.BlobInsn), data: f.View(lskel.BlobData), sigDER: f.View(lskel.BlobSig), excl: f.View(lskel.BlobExclHash)}
 }
 
 // Of returns the model behind a: a itself when it is a *Doc, else a parse of a.Source().
@@ -84,13 +84,15 @@ func (d *Doc) WithPath(path string) *Doc {
 	return n
 }
 
-func (d *Doc) Path() string           { return d.path }
-func (d *Doc) Name() string           { return d.file.Name() }
-func (d *Doc) Source() []byte         { return d.file.Bytes() }
-func (d *Doc) Insn() []byte           { return d.file.Insn() }
-func (d *Doc) Data() []byte           { return d.file.Data() }
-func (d *Doc) Sig() []byte            { return d.file.Sig() }
-func (d *Doc) ExclHash() []byte       { return d.file.ExclHash() }
+func (d *Doc) Path() string   { return d.path }
+func (d *Doc) Name() string   { return d.file.Name() }
+func (d *Doc) Source() []byte { return d.file.Bytes() }
+
+// Insn, Data, Sig and ExclHash return the Doc's own blobs (compat.Artifact: not to be modified).
+func (d *Doc) Insn() []byte           { return d.insn }
+func (d *Doc) Data() []byte           { return d.data }
+func (d *Doc) Sig() []byte            { return d.sigDER }
+func (d *Doc) ExclHash() []byte       { return d.excl }
 func (d *Doc) Signed() bool           { return d.file.Signed() }
 func (d *Doc) LoaderError() error     { return d.loaderErr }
 func (d *Doc) File() *lskel.File      { return d.file }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,27 +16,21 @@ const haveSyncFileRange = true
 // fsID identifies a file system: the device number of its files.
 type fsID uint64
 
-// fsSafe caches, per device, whether the batched form is safe there (see the package documentation).
-var fsSafe sync.Map // fsID -> bool
-
 // inspectFS returns dir's file system and whether it has the property the batched form
-// relies on. Any failure to tell answers false.
+// relies on. Any failure to tell answers false. Nothing is cached across batches: a device
+// number is reused by the next file system mounted from it (a loop device, say), and one
+// file system can be remounted in another mode.
 func inspectFS(dir string) (fsID, bool) {
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
 		return 0, false
 	}
 	id := fsID(st.Dev)
-	if v, ok := fsSafe.Load(id); ok {
-		return id, v.(bool)
-	}
 	var sfs unix.Statfs_t
 	if err := unix.Statfs(dir, &sfs); err != nil {
-		return id, false // not cached: a later call may tell
+		return id, false
 	}
-	safe := batchSafe(int64(sfs.Type), func() ([]byte, []byte, bool) { return ext4State(uint64(st.Dev)) })
-	fsSafe.Store(id, safe)
-	return id, safe
+	return id, batchSafe(int64(sfs.Type), func() ([]byte, []byte, bool) { return ext4State(uint64(st.Dev)) })
 }
 
 // batchSafe is the rule: the batched form is safe on XFS, and on ext4 when ext4Safe says

@@ -236,3 +236,77 @@ func TestBatchSyscalls(t *testing.T) {
 		t.Logf("%s: %s", tc.method, strconv.Quote(fmt.Sprint(count)))
 	}
 }
+
+// loopExt4 makes and mounts a 64 MiB ext4 image for the test (mkfs.ext4 with extra options,
+// mounted through a loop device), or skips saying why it cannot.
+func loopExt4(t *testing.T, mkfsOpts ...string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: mounts an ext4 image through a loop device")
+	}
+	mkfs, err := exec.LookPath("mkfs.ext4")
+	if err != nil {
+		t.Skip("mkfs.ext4 is not installed (Debian package e2fsprogs)")
+	}
+	img := filepath.Join(t.TempDir(), "fs.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(mkfs, append(append([]string{"-q", "-F"}, mkfsOpts...), img)...).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-o", "loop", img, dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount an ext4 image through a loop device (%v): %s", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestSyncMethodExt4 checks the choice on real ext4 file systems, with and without a journal,
+// and that a batch committed on the journaled one takes the batched form and writes every
+// file.
+func TestSyncMethodExt4(t *testing.T) {
+	t.Setenv(methodEnv, "")
+	for _, tc := range []struct {
+		name string
+		opts []string
+		want string
+	}{
+		{"journal", nil, "batch"},
+		{"no journal", []string{"-O", "^has_journal"}, "fsync"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := loopExt4(t, tc.opts...)
+			if got := SyncMethod(dir); got != tc.want {
+				t.Fatalf("ext4 (%s): %s, want %s", tc.name, got, tc.want)
+			}
+			b := NewBatch()
+			for i := range 20 {
+				if err := b.Stage(filepath.Join(dir, fmt.Sprint(i)), bytes.Repeat([]byte{byte(i)}, 10000), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, s := range b.staged {
+				if s.batched != (tc.want == "batch") {
+					t.Fatalf("%s staged batched=%v on ext4 (%s)", s.path, s.batched, tc.name)
+				}
+			}
+			if err := b.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 20 {
+				if got, err := os.ReadFile(filepath.Join(dir, fmt.Sprint(i))); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte(i)}, 10000)) {
+					t.Fatalf("file %d: %d bytes, %v", i, len(got), err)
+				}
+			}
+		})
+	}
+}

@@ -186,10 +186,10 @@ func (s *stagedFile) discard() {
 const syncWorkers = 32
 
 // Commit makes every staged file durable and puts it in place: (1) make each temporary's
-// data and inode durable — on a file system where the batched form is safe (see
-// the package documentation: ext4 with a journal, XFS), by waiting for the writeback Stage started and then
-// fsyncing one new empty file per file system; elsewhere by fsyncing each temporary,
-// concurrently; if any of it fails, every temporary is removed, no target is touched, and
+// data and inode durable — on a file system where the batched form is safe (ext4 with a
+// journal, XFS; see the package documentation), by waiting for the writeback Stage
+// started and then fsyncing one new empty file per file system; elsewhere by fsyncing
+// each temporary, concurrently; if any of it fails, every temporary is removed, no target is touched, and
 // the error names the targets (or directory) that failed; (2) rename each over its target,
 // in staging order; a target whose rename fails is left as it was and its temporary
 // removed, the others are still renamed (their data is already on disk); (3) fsync each

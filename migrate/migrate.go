@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
@@ -240,11 +241,12 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	var jobs []Job
 	seen := map[string]string{}
 	checkedDirs := map[string]bool{}
+	ids := &identities{paths: inputs}
 	for _, f := range w.Files {
 		tgt := f.Path
 		if !opts.InPlace {
 			tgt = filepath.Join(opts.Out, f.Rel)
-			if in, same, err := fsio.FindSame(tgt, inputs); err != nil {
+			if in, same, err := ids.find(tgt); err != nil {
 				return nil, nil, err
 			} else if same {
 				return nil, nil, usageErr("target %s is the input %s: use --in-place to rewrite sources (with backups)", tgt, in)
@@ -277,6 +279,57 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	}
 	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].Source < jobs[j].Source })
 	return jobs, skipped, nil
+}
+
+// identities finds which input, if any, a target is (by any spelling, link or hard link),
+// as fsio.FindSame does, but stats the inputs once for all targets rather than once per
+// target: a re-run over n existing targets makes n+n stats, not n².
+type identities struct {
+	paths []string
+	index map[sizeTime][]identity // built at the first target that exists
+}
+
+type sizeTime struct {
+	size int64
+	mod  int64
+}
+
+type identity struct {
+	path string
+	fi   fs.FileInfo
+}
+
+// find returns the input target is; two names of one file have the same size and
+// modification time, so only inputs sharing both are compared (os.SameFile).
+func (ids *identities) find(target string) (string, bool, error) {
+	ft, err := os.Stat(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if ids.index == nil {
+		ids.index = map[sizeTime][]identity{}
+		for _, p := range ids.paths {
+			fi, err := os.Stat(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				ids.index = nil
+				return "", false, err
+			}
+			k := sizeTime{fi.Size(), fi.ModTime().UnixNano()}
+			ids.index[k] = append(ids.index[k], identity{p, fi})
+		}
+	}
+	for _, c := range ids.index[sizeTime{ft.Size(), ft.ModTime().UnixNano()}] {
+		if os.SameFile(ft, c.fi) {
+			return c.path, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // checkReport refuses a report path that names an input, a target or a backup of the
@@ -313,18 +366,25 @@ func checkReport(opts *Options, jobs []Job, targets map[string]string) error {
 	return nil
 }
 
-// batchSize bounds the files a worker stages before it commits them: durability is paid once
-// per batch, and the open temporaries stay few.
+// batchSize is the number of files committed together: durability is paid once per batch,
+// and the open temporaries stay few (at most three batches are open: one filling, one
+// queued, one committing).
 const batchSize = 64
 
 // Run migrates every skeleton under srcs. Cancelling ctx (on SIGINT, say) stops starting new
 // files: those in flight finish and are committed, the rest are reported Skipped, and Run
 // returns the partial summary with no error; Interrupted is set.
 //
-// Writes are batched: each worker stages its results as temporaries, then flushes them
-// together, renames them and syncs each directory once (atomicfile.Batch). A crash leaves
-// every target old or complete; leftover temporaries of a killed run are removed by the next
-// run that writes into the same directory.
+// The work is a pipeline, so that every CPU signs while files are written and made
+// durable: opts.Jobs workers take the next file as they finish one (read, parse, verify,
+// convert, compare with the target, sign), and hand what is to be written to one writer,
+// which stages the files into batches of batchSize (atomicfile.Batch: a temporary per
+// file), and to one committer, which commits each full batch (durability, renames, a sync
+// of each directory once) while the next one fills. No worker waits for a batch, nor for
+// another worker's file; no lock is held across a signature. A result becomes Migrated
+// only once its batch is committed (a failed commit makes its files Failed). A crash leaves
+// every target old or complete; leftover temporaries of a killed run are removed by the
+// next run that writes into the same directory.
 func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if opts.Signer == nil {
 		return nil, errors.New("migration needs a signer")
@@ -346,30 +406,32 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if jobsN <= 0 {
 		jobsN = runtime.NumCPU()
 	}
+	jobsN = max(1, min(jobsN, len(jobs)))
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([]*Result, len(jobs))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
-	progress := func() {
-		mu.Lock()
-		done++
-		if opts.Progress != nil {
-			opts.Progress(done, len(jobs))
+	failed := func(r *Result) {
+		if opts.FailFast && (r.Outcome == Refused || r.Outcome == Failed) {
+			cancel()
 		}
-		mu.Unlock()
 	}
-	for w := 0; w < jobsN; w++ {
+	results := make([]*Result, len(jobs))
+	wr := startWriter(failed)
+	var next atomic.Int64 // the index of the next job to take
+	var mu sync.Mutex     // orders the Progress calls
+	done := 0
+	var wg sync.WaitGroup
+	for range jobsN {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wr := &writer{batch: atomicfile.NewBatch()}
-			defer wr.commit()
-			for i := range work {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return
+				}
 				var r *Result
+				var w *write
 				if ctx.Err() != nil {
 					why := "not reached: the run stopped at the first failure"
 					if parent.Err() != nil {
@@ -377,24 +439,24 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 					}
 					r = &Result{Source: jobs[i].Source, Target: jobs[i].Target, Outcome: Skipped, Reason: why, RemovedBlocks: []string{}}
 				} else {
-					r = one(jobs[i], &opts, wr)
+					r, w = one(jobs[i], &opts)
 				}
 				results[i] = r
-				if wr.batch.Len() >= batchSize {
-					wr.commit()
+				failed(r)
+				if w != nil {
+					wr.write(w) // from here on r belongs to the writer until it is done
 				}
-				if opts.FailFast && (r.Outcome == Refused || r.Outcome == Failed) {
-					cancel()
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(done, len(jobs))
+					mu.Unlock()
 				}
-				progress()
 			}
 		}()
 	}
-	for i := range jobs {
-		work <- i
-	}
-	close(work)
 	wg.Wait()
+	wr.close()
 	s := &Summary{Files: append(results, skipped...), Interrupted: parent.Err() != nil}
 	for _, r := range s.Files {
 		r.SourceBase64, r.TargetBase64 = fsio.RawName(r.Source), fsio.RawName(r.Target)
@@ -428,53 +490,128 @@ func cleanLeftovers(jobs []Job) {
 	}
 }
 
-// writer stages one worker's files and commits them in batches; a result becomes Migrated
-// only once its file is committed.
+// write is a migrated file still to be written; its result says Migrated until the write
+// fails.
+type write struct {
+	r    *Result
+	path string
+	data []byte
+	mode fs.FileMode
+}
+
+// fail marks w's file Failed by err: a file that was not written changed nothing.
+func (w *write) fail(err error) {
+	w.r.Outcome, w.r.Reason, w.r.Warnings = Failed, err.Error(), nil
+}
+
+// writer is the pipeline's writing end: a goroutine that makes directories and stages files
+// into batches, and a goroutine that commits full batches in order.
 type writer struct {
-	batch   *atomicfile.Batch
-	pending []*Result
+	in      chan *write
+	commits chan *batch
+	done    chan struct{}
+	failed  func(*Result)
 }
 
-func (w *writer) stage(r *Result, path string, data []byte, mode fs.FileMode) error {
-	if err := w.batch.Stage(path, data, mode); err != nil {
-		return err
-	}
-	w.pending = append(w.pending, r)
-	return nil
+// batch is a committed unit: the staged files and the writes they carry.
+type batch struct {
+	b      *atomicfile.Batch
+	writes []*write
 }
 
-func (w *writer) commit() {
-	if w.batch.Len() == 0 {
-		w.pending = nil
-		return
-	}
-	err := w.batch.Commit()
-	for _, r := range w.pending {
-		if err != nil && r.Outcome == Migrated {
-			r.Outcome, r.Reason, r.Warnings = Failed, err.Error(), nil
+// startWriter starts the writer's goroutines; failed is told of each file that fails.
+func startWriter(failed func(*Result)) *writer {
+	w := &writer{in: make(chan *write, batchSize), commits: make(chan *batch, 1), done: make(chan struct{}), failed: failed}
+	go w.stage()
+	go w.commit()
+	return w
+}
+
+// write hands w to the writer; it blocks only while a full batch waits to be committed.
+func (wr *writer) write(w *write) { wr.in <- w }
+
+// close waits until every file handed over is committed (or failed).
+func (wr *writer) close() {
+	close(wr.in)
+	<-wr.done
+}
+
+func (wr *writer) stage() {
+	made := map[string]bool{} // directories known to exist
+	cur := &batch{b: atomicfile.NewBatch()}
+	for w := range wr.in {
+		if dir := filepath.Dir(w.path); !made[dir] {
+			if err := atomicfile.MkdirAll(dir, 0o755); err != nil {
+				w.fail(err)
+				wr.failed(w.r)
+				continue
+			}
+			made[dir] = true
+		}
+		if err := cur.b.Stage(w.path, w.data, w.mode); err != nil {
+			w.fail(err)
+			wr.failed(w.r)
+			continue
+		}
+		w.data = nil // staged: the bytes are in the temporary
+		cur.writes = append(cur.writes, w)
+		if len(cur.writes) >= batchSize {
+			wr.commits <- cur
+			cur = &batch{b: atomicfile.NewBatch()}
 		}
 	}
-	w.pending = nil
-	w.batch = atomicfile.NewBatch()
+	if len(cur.writes) > 0 {
+		wr.commits <- cur
+	}
+	close(wr.commits)
+}
+
+func (wr *writer) commit() {
+	defer close(wr.done)
+	for bt := range wr.commits {
+		if err := bt.b.Commit(); err != nil {
+			for _, w := range bt.writes {
+				w.fail(err)
+				wr.failed(w.r)
+			}
+		}
+	}
 }
 
 // One migrates a single file and writes it at once; see Run for the rules.
 func One(j Job, opts *Options) *Result {
-	w := &writer{batch: atomicfile.NewBatch()}
-	r := one(j, opts, w)
-	w.commit()
+	r, w := one(j, opts)
+	if w != nil {
+		if err := atomicfile.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {
+			w.fail(err)
+		} else if err := atomicfile.WriteFile(w.path, w.data, w.mode); err != nil {
+			w.fail(err)
+		}
+	}
 	return r
 }
 
 // one migrates a single file, in one pass: parse once; verify the old signature first (a
 // refused file is never signed); resolve the target; convert; compare with an existing target
-// (an up-to-date file is never signed); sign only when a file will be written.
-func one(j Job, opts *Options, w *writer) *Result {
+// (an up-to-date file is never signed); sign only when a file will be written. It returns the
+// result and, for a file to be written, the write (the result then says Migrated, to be
+// revised should the write fail).
+func one(j Job, opts *Options) (*Result, *write) {
+	r, data := convert(j, opts)
+	if data == nil {
+		return r, nil
+	}
+	return r, &write{r: r, path: j.Target, data: data, mode: j.Mode}
+}
+
+// convert is one's work short of the write: it returns the result and, when a file is to be
+// written, its bytes.
+func convert(j Job, opts *Options) (*Result, []byte) {
 	r := &Result{Source: j.Source, Target: j.Target, RemovedBlocks: []string{}, DryRun: opts.DryRun}
-	fail := func(o Outcome, format string, args ...any) *Result {
+	fail := func(o Outcome, format string, args ...any) (*Result, []byte) {
 		r.Outcome, r.Reason = o, fmt.Sprintf(format, args...)
 		r.Warnings = nil // a file that failed changed nothing
-		return r
+		return r, nil
 	}
 	sk, err := bpfsig.Open(j.Source)
 	if err != nil {
@@ -524,7 +661,7 @@ func one(j Job, opts *Options, w *writer) *Result {
 				r.Reason = "already migrated"
 			}
 			r.Warnings = nil
-			return r
+			return r, nil
 		}
 		if j.Target != j.Source && !opts.Overwrite {
 			if why := notOurs(cur, j.Target, sk); why != "" {
@@ -539,7 +676,7 @@ func one(j Job, opts *Options, w *writer) *Result {
 	if opts.DryRun && !opts.KernelMatrix {
 		r.Outcome = Migrated
 		r.Reason = "dry run: nothing written"
-		return r
+		return r, nil
 	}
 	out, err := p.Sign(opts.Signer)
 	if err != nil {
@@ -553,7 +690,7 @@ func one(j Job, opts *Options, w *writer) *Result {
 	if opts.DryRun {
 		r.Outcome = Migrated
 		r.Reason = "dry run: nothing written"
-		return r
+		return r, nil
 	}
 	if opts.InPlace && !opts.NoBackup {
 		r.Backup = j.Source + opts.BackupSuffix
@@ -561,14 +698,8 @@ func one(j Job, opts *Options, w *writer) *Result {
 			return fail(Failed, "%v", err)
 		}
 	}
-	if err := atomicfile.MkdirAll(filepath.Dir(j.Target), 0o755); err != nil {
-		return fail(Failed, "%v", err)
-	}
 	r.Outcome = Migrated
-	if err := w.stage(r, j.Target, out.Bytes(), j.Mode); err != nil {
-		return fail(Failed, "%v", err)
-	}
-	return r
+	return r, out.Bytes()
 }
 
 // platforms fills r's LoadsOn, StopsLoadingOn and StartsLoadingOn from the application ×

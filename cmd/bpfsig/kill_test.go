@@ -25,7 +25,20 @@ func TestMain(m *testing.M) {
 
 // TestMigrateKilledMidRun kills a large migration with SIGKILL at several points and checks
 // that every target is absent or complete, never partial; then a re-run completes the job.
+// It runs with the durability method the file system chooses and with the batched form
+// forced (BPFSIG_FSYNC_METHOD=batch: writeback started per file, one flush per batch), so
+// that both are killed mid-batch whatever file system the test directory is on.
 func TestMigrateKilledMidRun(t *testing.T) {
+	for _, method := range []string{"auto", "batch"} {
+		t.Run("fsync="+method, func(t *testing.T) {
+			t.Setenv("BPFSIG_FSYNC_METHOD", method)
+			t.Logf("durability method on %s: %s", os.TempDir(), atomicfile.SyncMethod(os.TempDir()))
+			killedMidRun(t)
+		})
+	}
+}
+
+func killedMidRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 3,000 files; skipped with -short")
 	}

@@ -21,11 +21,57 @@
 //     by a process that died; [Cleanup] removes those, and never one a live writer holds.
 //     Where there is no flock (Windows), temporaries are not locked and Cleanup removes
 //     nothing.
-//   - Batches. [Batch] stages many files, then makes them durable together: every
-//     temporary is fsynced (concurrently, so the file system can commit them in few
-//     journal transactions), then all are renamed, then each distinct directory is fsynced
-//     once — the cost git's core.fsyncMethod=batch pays, without its weaker guarantee on
-//     Linux: no target is renamed before its own data is on disk.
+//   - Batches. [Batch] stages many files, then makes them durable together, in the form of
+//     git's core.fsyncMethod=batch where the file system makes that safe (ext4 with a
+//     journal, XFS on Linux: see Durability below for the property relied on and the
+//     file systems that lack it): each temporary's writeback starts when it is staged, Commit
+//     waits for all of them and issues one fsync per file system, then renames them all and
+//     fsyncs each distinct directory once. Elsewhere every temporary is fsynced
+//     (concurrently). Either way no target is renamed before its own data is durable.
+//
+// # Durability
+//
+// How a [Batch] makes its temporaries durable before it renames them.
+//
+// Per file (everywhere): fsync(2) each temporary. That is the whole guarantee on any file
+// system, at the price of one device cache flush (and, without a journal, one inode write)
+// per file.
+//
+// Batched (Linux, on the file systems listed below): the form of git's
+// core.fsyncMethod=batch. Stage starts the temporary's writeback at once with
+// sync_file_range(SYNC_FILE_RANGE_WRITE), so the device writes it while the caller goes on;
+// Commit waits for every temporary's writeback to complete
+// (SYNC_FILE_RANGE_WAIT_BEFORE|WRITE|WAIT_AFTER, which also reports a writeback error of that
+// file), then fsyncs ONE new, empty file in one of the batch's directories of each file
+// system, then renames, then fsyncs each directory once. sync_file_range alone writes data
+// pages only: it neither writes the inode (size, extents) nor flushes the device's volatile
+// cache, so a temporary waited for this way is not yet durable. The one fsync makes all of
+// them durable only on a file system with this property:
+//
+//	fsync(2) of any file commits, in order, every metadata change made on the file system
+//	before it (one global, ordered journal), and issues a device cache flush before the
+//	commit record — so the data writes that completed before it, and the inode updates
+//	that describe them, are durable when it returns.
+//
+// ext4 with a journal (data=ordered or data=writeback; the flush is the journal commit's
+// REQ_PREFLUSH) and XFS (a log force up to the empty file's creation covers every earlier
+// transaction, including the size and extent updates made when the temporaries' writeback
+// completed; log writes carry REQ_PREFLUSH) have it. These keep per-file fsync, because
+// they do not: ext4 without a journal (fsync writes only that inode: the others' sizes and
+// extents would not be on disk, and a rename made durable afterwards could name an inode
+// never written — this is what /sys/fs/ext4/DEV/journal_task saying "<none>" means, and
+// ext4's own data=journal mode, whose data goes through the journal rather than
+// sync_file_range's writeback); btrfs (fsync logs only the inode it is called on, in the
+// per-subvolume log tree, so an empty file's fsync commits nothing of the others); tmpfs and
+// every other file system, which are not recognised. Where the property cannot be
+// established (an ext4 whose /sys entry cannot be read, say), per-file fsync is used:
+// the fast path is taken only when it is known to be safe.
+//
+// The environment variable BPFSIG_FSYNC_METHOD overrides the choice, as git's setting does:
+// "fsync" forces per-file fsync everywhere; "batch" forces the batched form on every
+// Linux file system that has sync_file_range, including those above without the property
+// (there a power loss may leave a renamed target empty or short, though a killed process
+// still never does); anything else, or unset, chooses by file system.
 package atomicfile
 
 import (

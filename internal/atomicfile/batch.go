@@ -25,6 +25,7 @@ type Batch struct {
 	mu      sync.Mutex
 	staged  []*stagedFile
 	targets map[string]string // resolved target -> path staged for it
+	methods map[string]dirMethod
 	closed  bool
 }
 
@@ -33,10 +34,36 @@ type stagedFile struct {
 	target string // the file replaced (path, or where the link at path leads)
 	tmp    string
 	f      *os.File
+	// batched: writeback was started at Stage, and the file system's one flush at Commit
+	// makes it durable (see the package documentation); otherwise Commit fsyncs it.
+	batched bool
+	fs      fsID
+}
+
+// dirMethod is the durability method of one directory, decided once per batch.
+type dirMethod struct {
+	m  syncMethod
+	fs fsID
 }
 
 // NewBatch returns an empty batch.
-func NewBatch() *Batch { return &Batch{targets: map[string]string{}} }
+func NewBatch() *Batch { return &Batch{targets: map[string]string{}, methods: map[string]dirMethod{}} }
+
+// method returns (and remembers) how temporaries in dir are made durable.
+func (b *Batch) method(dir string) dirMethod {
+	b.mu.Lock()
+	dm, ok := b.methods[dir]
+	b.mu.Unlock()
+	if ok {
+		return dm
+	}
+	m, id := methodFor(dir)
+	dm = dirMethod{m, id}
+	b.mu.Lock()
+	b.methods[dir] = dm
+	b.mu.Unlock()
+	return dm
+}
 
 // Len returns the number of files staged.
 func (b *Batch) Len() int {
@@ -99,6 +126,11 @@ func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
 	if err = f.Chmod(perm); err != nil {
 		return wrap("writing", path, err)
 	}
+	// Where one flush will cover the batch, the device starts writing this file now, while
+	// the caller prepares the next one; Commit then only waits for it.
+	if dm := b.method(dir); dm.m == syncBatched && startWriteback(f) == nil {
+		s.batched, s.fs = true, dm.fs
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed { // Abort ran meanwhile
@@ -153,20 +185,22 @@ func (s *stagedFile) discard() {
 // them into shared journal commits, few enough not to flood the device queue.
 const syncWorkers = 32
 
-// Commit makes every staged file durable and puts it in place: (1) fsync each temporary,
-// concurrently; if any fails, every temporary is removed, no target is touched, and the
-// error names the targets that failed; (2) rename each over its target, in staging order;
-// a target whose rename fails is left as it was and its temporary removed, the others are
-// still renamed (their data is already on disk); (3) fsync each distinct directory once, so
-// that the renames survive a crash. Commit returns nil only when all three steps succeeded
-// for every file; each error it joins names the user's path or directory, never a
-// temporary. The batch cannot be used afterwards.
+// Commit makes every staged file durable and puts it in place: (1) make each temporary's
+// data and inode durable — on a file system where the batched form is safe (ext4 with a
+// journal, XFS; see the package documentation), by waiting for the writeback Stage
+// started and then fsyncing one new empty file per file system; elsewhere by fsyncing
+// each temporary, concurrently; if any of it fails, every temporary is removed, no target is touched, and
+// the error names the targets (or directory) that failed; (2) rename each over its target,
+// in staging order; a target whose rename fails is left as it was and its temporary
+// removed, the others are still renamed (their data is already on disk); (3) fsync each
+// distinct directory once, so that the renames survive a crash. Commit returns nil only
+// when all three steps succeeded for every file; each error it joins names the user's path
+// or directory, never a temporary. The batch cannot be used afterwards.
 //
-// Step (1) is one fsync per file rather than one syncfs(2) of the file system: syncfs
-// would also write out every other process's dirty data on that file system (a cost
-// without bound), and before Linux 5.8 it did not report writeback errors at all. Issued
-// concurrently, the fsyncs share journal commits on ext4 and XFS, which is where the batch
-// saves: on the 400-file benchmark Commit takes tens of milliseconds.
+// No target is renamed before its own data is durable, in either form. Step (1) is never
+// a syncfs(2) of the file system: syncfs would also write out every other process's dirty
+// data on that file system (a cost without bound), and before Linux 5.8 it did not report
+// writeback errors at all.
 func (b *Batch) Commit() error {
 	b.mu.Lock()
 	if b.closed {
@@ -180,10 +214,19 @@ func (b *Batch) Commit() error {
 	errs := make([]error, len(staged))
 	parallel(len(staged), func(i int) {
 		s := staged[i]
-		if err := s.f.Sync(); err != nil {
+		var err error
+		if s.batched {
+			err = waitWriteback(s.f)
+		} else {
+			err = s.f.Sync()
+		}
+		if err != nil {
 			errs[i] = wrap("writing", s.path, err)
 		}
 	})
+	if err := errors.Join(errs...); err == nil {
+		errs = append(errs[:0], flushFileSystems(staged)...)
+	}
 	if err := errors.Join(errs...); err != nil {
 		for _, s := range staged {
 			s.discard()
@@ -238,8 +281,60 @@ func (s *stagedFile) rename() error {
 	return nil
 }
 
+// flushFileSystems makes the batched temporaries durable: one fsync of a new empty file per
+// file system, in the directory of the first temporary staged there. Its errors name that
+// directory and how many files it covered.
+func flushFileSystems(staged []*stagedFile) []error {
+	type flush struct {
+		dir string
+		n   int
+	}
+	var order []fsID
+	by := map[fsID]*flush{}
+	for _, s := range staged {
+		if !s.batched {
+			continue
+		}
+		if f, ok := by[s.fs]; ok {
+			f.n++
+			continue
+		}
+		by[s.fs] = &flush{dir: filepath.Dir(s.tmp), n: 1}
+		order = append(order, s.fs)
+	}
+	errs := make([]error, len(order))
+	parallel(len(order), func(i int) {
+		f := by[order[i]]
+		if err := flushFS(f.dir); err != nil {
+			errs[i] = fmt.Errorf("writing %d file(s) into %s: %w", f.n, f.dir, err)
+		}
+	})
+	return errs
+}
+
+// flushFS fsyncs a new empty temporary in dir and removes it: on a file system with the
+// property the package documentation states, that commits every earlier metadata change and flushes the
+// device cache.
+func flushFS(dir string) error {
+	f, err := createLocked(dir, "flush")
+	if err != nil {
+		return bare(err)
+	}
+	name := f.Name()
+	err = f.Sync()
+	f.Close()
+	os.Remove(name)
+	if err != nil {
+		return fmt.Errorf("flush: %w", bare(err))
+	}
+	return nil
+}
+
 // parallel runs f(0..n-1) on at most syncWorkers goroutines.
 func parallel(n int, f func(int)) {
+	if n == 0 {
+		return
+	}
 	if n == 1 {
 		f(0)
 		return

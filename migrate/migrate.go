@@ -242,6 +242,7 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	seen := map[string]string{}
 	checkedDirs := map[string]bool{}
 	ids := &identities{paths: inputs}
+	var res fsio.Resolver // the targets share few directories: resolve each once
 	for _, f := range w.Files {
 		tgt := f.Path
 		if !opts.InPlace {
@@ -263,7 +264,7 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 			}
 		}
 		key := filepath.Clean(tgt)
-		if r, err := fsio.Resolve(tgt); err == nil {
+		if r, err := res.Resolve(tgt); err == nil {
 			key = r
 		}
 		if prev, dup := seen[key]; dup {

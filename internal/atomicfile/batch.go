@@ -26,6 +26,7 @@ type Batch struct {
 	staged  []*stagedFile
 	targets map[string]string // resolved target -> path staged for it
 	methods map[string]dirMethod
+	dirs    map[string]string // a target directory as given -> absolute, links resolved
 	closed  bool
 }
 
@@ -83,7 +84,7 @@ func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
 	if err != nil {
 		return err
 	}
-	key, err := stageKey(target)
+	key, err := b.stageKey(target)
 	if err != nil {
 		return wrap("writing", path, err)
 	}
@@ -141,17 +142,34 @@ func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
 }
 
 // stageKey names target by its absolute path with the directory's links resolved, so that
-// "d/a", "d/../d/a" and "dirlink/a" are one target.
-func stageKey(target string) (string, error) {
+// "d/a", "d/../d/a" and "dirlink/a" are one target. Each directory is resolved once per
+// batch (the files of a batch share few directories).
+func (b *Batch) stageKey(target string) (string, error) {
+	dir, base := filepath.Split(target)
+	b.mu.Lock()
+	real, ok := b.dirs[dir]
+	b.mu.Unlock()
+	if ok {
+		return filepath.Join(real, base), nil
+	}
 	abs, err := filepath.Abs(target)
 	if err != nil {
 		return "", err
 	}
-	dir, base := filepath.Split(abs)
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		return filepath.Join(real, base), nil
+	adir, abase := filepath.Split(abs)
+	real, err = filepath.EvalSymlinks(adir)
+	if err != nil {
+		return abs, nil // the directory is missing: creating the temporary will say so
 	}
-	return abs, nil // the directory is missing: creating the temporary will say so
+	if abase == base { // Abs kept the name (it always does for a clean one): cache the directory
+		b.mu.Lock()
+		if b.dirs == nil {
+			b.dirs = map[string]string{}
+		}
+		b.dirs[dir] = real
+		b.mu.Unlock()
+	}
+	return filepath.Join(real, abase), nil
 }
 
 // Abort removes every staged temporary; no target is touched. The batch cannot be used

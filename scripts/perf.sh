@@ -15,7 +15,9 @@
 # shows in the numbers: compare medians, not single runs.
 #
 # Environment: N (1000), RUNS (5), JOBS (bpfsig --jobs; empty: bpfsig's default), KEEP=1 keeps
-# the temporary directory, BPFSIG (a prebuilt binary instead of building one).
+# the temporary directory, BPFSIG (a prebuilt binary instead of building one), BASELINE (another
+# bpfsig binary, an older build say, whose verify runs alternate with this one's in (a); its
+# output must be the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000}
@@ -127,9 +129,16 @@ for ((r = 0; r < RUNS; r++)); do
 done
 ver_ns=$(printf '%s\n' "${v[@]}" | median)
 
-# (a) bpfsig verify over the N files, one process.
-a=()
+# (a) bpfsig verify over the N files, one process; with BASELINE, that binary's run alternates
+# with each of ours, so that both see the same machine (other load moves single runs by 2x).
+a=() base=()
 for ((r = 0; r < RUNS; r++)); do
+	if [ -n "${BASELINE:-}" ]; then
+		t0=$(now)
+		"$BASELINE" verify "${jobs[@]}" --cert "$cert" "$dir/signed" >"$dir/verify-base.out" || {
+			echo "perf.sh: BASELINE verify failed" >&2; exit 1; }
+		base+=($(($(now) - t0)))
+	fi
 	t0=$(now)
 	"$bin" verify "${jobs[@]}" --cert "$cert" "$dir/signed" >"$dir/verify.out" || {
 		echo "perf.sh: bpfsig verify failed:" >&2; grep -v ': OK' "$dir/verify.out" | head >&2; exit 1; }
@@ -137,6 +146,9 @@ for ((r = 0; r < RUNS; r++)); do
 done
 ok=$(grep -c ': OK (' "$dir/verify.out")
 [ "$ok" = "$N" ] || { echo "perf.sh: bpfsig verify: $ok of $N OK" >&2; exit 1; }
+if [ -n "${BASELINE:-}" ]; then
+	cmp -s "$dir/verify.out" "$dir/verify-base.out" || { echo "perf.sh: BASELINE's verify output differs" >&2; exit 1; }
+fi
 a_ns=$(printf '%s\n' "${a[@]}" | median)
 
 # (b) openssl cms -verify over the same N, one process each; every one must succeed. The trust
@@ -177,3 +189,8 @@ echo "  (a) bpfsig verify                $(us "$a_ns" "$N") µs/file   (runs, ms
 echo "  (b) openssl cms -verify loop     $(us "$b_ns" "$N") µs/file   (runs, ms: $(printf '%s ' "${b[@]}" | awk '{for (i=1;i<=NF;i++) printf "%d ", $i/1e6}'))"
 echo "  (c) bpfsig migrate (N signatures) $(us "$c_ns" "$N") µs/file   (runs, ms: $(printf '%s ' "${c[@]}" | awk '{for (i=1;i<=NF;i++) printf "%d ", $i/1e6}'))"
 awk -v a="$a_ns" -v b="$b_ns" 'BEGIN {printf "  ratio (b)/(a): %.1fx (target: 300x)\n", b / a}'
+if [ -n "${BASELINE:-}" ]; then
+	base_ns=$(printf '%s\n' "${base[@]}" | median)
+	echo "  BASELINE verify, alternating     $(us "$base_ns" "$N") µs/file   (runs, ms: $(printf '%s ' "${base[@]}" | awk '{for (i=1;i<=NF;i++) printf "%d ", $i/1e6}'))"
+	awk -v a="$a_ns" -v b="$base_ns" -v o="$b_ns" 'BEGIN {printf "  BASELINE / this: %.2fx; BASELINE ratio (b)/(a): %.1fx\n", b / a, o / b}'
+fi

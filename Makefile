@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin/bpfsig
 FUZZTIME ?= 20s
 
-.PHONY: all build test demo bench fuzz lint cross oracle-deps oracle-bpf oracle-test clean
+.PHONY: all build test demo bench perf fuzz lint cross oracle-deps oracle-bpf oracle-test clean
 
 all: build
 
@@ -23,6 +23,11 @@ demo: build
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Whole-process cost per file: `bpfsig verify` and `bpfsig migrate` of N (1000) distinct signed
+# skeletons against a loop of `openssl cms -verify` over the same signatures (medians of RUNS=5).
+perf:
+	N=$(or $(N),1000) RUNS=$(or $(RUNS),5) bash scripts/perf.sh
 
 # Each fuzz target for FUZZTIME (go test runs one fuzz target per invocation). Minimising a
 # new ~20 KB header input takes long; -fuzzminimizetime 1x keeps the fuzzer fuzzing.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,19 +113,28 @@ func errString(err error) string {
 func fprintf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
 
 // emit prints the per-file results rs as JSON or, one by one, as text, and fails (exit 1) unless
-// allOK.
+// allOK. The output goes through one buffer, written in large blocks; as before buffering, a
+// failed write fails a JSON document and is not reported for text.
 func emit[T any](c *cli.Context, rs []T, print func(io.Writer, T), allOK bool) error {
+	w := bufio.NewWriterSize(c.App.Writer, outBufferSize)
 	if c.Bool("json") {
-		if err := writeJSON(c.App.Writer, rs); err != nil {
+		if err := writeJSON(w, rs); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
 			return err
 		}
 	} else {
 		for _, r := range rs {
-			print(c.App.Writer, r)
+			print(w, r)
 		}
+		w.Flush()
 	}
 	if !allOK {
 		return failed("")
 	}
 	return nil
 }
+
+// outBufferSize is the size of the buffer per-file output is written through.
+const outBufferSize = 64 << 10

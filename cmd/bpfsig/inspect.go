@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -28,7 +29,12 @@ func inspectCommand() *cli.Command {
 				return failed("%v", err)
 			}
 			reports := make([]*bpfsig.Report, len(paths))
-			sks := make([]*bpfsig.Skeleton, len(paths))
+			// The skeletons are kept only for --disasm; otherwise each is garbage once its
+			// report is made.
+			var sks []*bpfsig.Skeleton
+			if c.Bool("disasm") {
+				sks = make([]*bpfsig.Skeleton, len(paths))
+			}
 			parallel(len(paths), c.Int("jobs"), func(i int) {
 				p := paths[i].Path
 				fail := func(msg string) {
@@ -43,8 +49,19 @@ func inspectCommand() *cli.Command {
 					fail(err.Error())
 					return
 				}
-				sks[i], reports[i] = sk, sk.Inspect()
+				reports[i] = sk.Inspect()
+				if sks != nil {
+					sks[i] = sk
+				}
 			})
+			// Reports go through one buffer; the disassembly, whose write errors fail the
+			// command, is written as it comes.
+			var out io.Writer = c.App.Writer
+			var buf *bufio.Writer
+			if !c.Bool("disasm") {
+				buf = bufio.NewWriterSize(c.App.Writer, outBufferSize)
+				out = buf
+			}
 			failures := 0
 			for i, r := range reports {
 				if r.Error != "" {
@@ -53,7 +70,7 @@ func inspectCommand() *cli.Command {
 				if c.Bool("json") {
 					continue
 				}
-				printReport(c.App.Writer, r)
+				printReport(out, r)
 				if c.Bool("disasm") && sks[i] != nil {
 					if d, _ := skel.Of(sks[i].Artifact()); d != nil && d.Loader() != nil {
 						if err := d.Loader().Disasm(c.App.Writer); err != nil {
@@ -63,10 +80,18 @@ func inspectCommand() *cli.Command {
 				}
 			}
 			if c.Bool("json") {
-				if err := writeJSON(c.App.Writer, reports); err != nil {
+				if err := writeJSON(out, reports); err != nil {
 					return err
 				}
+				if buf != nil {
+					if err := buf.Flush(); err != nil {
+						return err
+					}
+				}
 			} else {
+				if buf != nil {
+					buf.Flush() // as before buffering, a failed write of the text is not reported
+				}
 				for _, r := range reports {
 					if r.Name == "" && r.Error != "" {
 						fmt.Fprintf(c.App.ErrWriter, "%s\n", safeText(r.Error))

@@ -30,7 +30,11 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	tuneGC()
+	stop := startProfiles(os.Stderr)
+	code := run(os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run runs the command line and returns the exit code: 0, 1 or 2 (130 and 143 are the signal
@@ -64,6 +68,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return code
+}
+
+// tuneGC sets the collector for a batch run, unless the environment sets it (GOGC,
+// GOMEMLIMIT). A run allocates some 45 KiB per skeleton and keeps only each file's result:
+// the default GOGC=100 collects about ten times over 1,000 files, most of it while the heap
+// is a few MiB. GOGC=400 collects a quarter as often for at most five times the live heap,
+// and the soft limit of 1 GiB brings collection back well before that matters on a large
+// batch (128 MiB headers on every CPU).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
+	}
 }
 
 func msgOr(s, d string) string {

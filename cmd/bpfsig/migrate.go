@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -258,7 +259,9 @@ func finishMigrate(c *cli.Context, sum *migrate.Summary, err error) (reportErr, 
 			return nil, err
 		}
 	} else {
-		printMigrate(c.App.Writer, sum)
+		w := bufio.NewWriterSize(c.App.Writer, outBufferSize)
+		printMigrate(w, sum)
+		w.Flush() // as before buffering, a failed write of the text is not reported
 	}
 	return reportErr, nil
 }

@@ -75,13 +75,22 @@ func verifyCommand() *cli.Command {
 				return failed("%v", err)
 			}
 			results := make([]*verifyResult, len(paths))
-			sks := make([]*bpfsig.Skeleton, len(paths))
+			// The skeletons are kept only for the oracle, which asks about them all at the
+			// end; otherwise each is garbage once its result is made.
+			var sks []*bpfsig.Skeleton
+			if c.String("oracle") != "" {
+				sks = make([]*bpfsig.Skeleton, len(paths))
+			}
 			parallel(len(paths), c.Int("jobs"), func(i int) {
 				if p := paths[i]; p.Err != "" {
 					results[i] = &verifyResult{File: p.Path, FileB64: fsio.RawName(p.Path), Error: p.Err, Reason: p.Err}
 					return
 				}
-				results[i], sks[i] = verifyOne(paths[i].Path, want, trust, kernel, proc)
+				r, sk := verifyOne(paths[i].Path, want, trust, kernel, proc)
+				results[i] = r
+				if sks != nil {
+					sks[i] = sk
+				}
 			})
 			if c.String("oracle") != "" {
 				if err := askOracle(c, results, sks, trust); err != nil {

@@ -35,51 +35,80 @@ type readCase struct {
 	says    string // text the error must contain (besides the path)
 }
 
+// readImpls are the implementations every case runs against: readFile (on Unix the
+// system-call one) and the os-based one, which must agree.
+var readImpls = []struct {
+	name string
+	read func(path string, limit int64, lookFirst bool) ([]byte, error)
+}{
+	{"", readFile},
+	{"/portable", func(path string, limit int64, lookFirst bool) ([]byte, error) {
+		if limit < 0 {
+			return readFile(path, limit, lookFirst)
+		}
+		return readPortable(path, limit, lookFirst)
+	}},
+}
+
 func runReadCases(t *testing.T, cases []readCase) {
 	t.Helper()
 	for _, tc := range cases {
 		for _, look := range []bool{true, false} {
-			name := tc.name
-			if !look {
-				name += "/fstat-only"
+			for _, impl := range readImpls {
+				runReadCase(t, tc, look, impl.name, impl.read)
 			}
-			t.Run(name, func(t *testing.T) {
-				type res struct {
-					b   []byte
-					err error
-				}
-				start := time.Now()
-				r := within(t, 5*time.Second, func() res {
-					b, err := readFile(tc.path, tc.limit, look)
-					return res{b, err}
-				})
-				if tc.wantErr == nil && tc.says == "" {
-					if r.err != nil {
-						t.Fatal(r.err)
-					}
-					if !bytes.Equal(r.b, tc.want) {
-						t.Fatalf("read %d bytes, want %d", len(r.b), len(tc.want))
-					}
-					return
-				}
-				if r.err == nil {
-					t.Fatalf("accepted (%d bytes)", len(r.b))
-				}
-				if r.b != nil {
-					t.Fatal("returned data with the error")
-				}
-				if tc.wantErr != nil && !errors.Is(r.err, tc.wantErr) {
-					t.Fatalf("%v: does not match %v", r.err, tc.wantErr)
-				}
-				if !strings.Contains(r.err.Error(), tc.path) || !strings.Contains(r.err.Error(), tc.says) {
-					t.Fatalf("%q does not name %s and say %q", r.err, tc.path, tc.says)
-				}
-				if el := time.Since(start); el > time.Second {
-					t.Fatalf("took %v to fail", el)
-				}
-			})
+			// The implementations agree to the byte, errors included.
+			b1, err1 := readImpls[0].read(tc.path, tc.limit, look)
+			b2, err2 := readImpls[1].read(tc.path, tc.limit, look)
+			if !bytes.Equal(b1, b2) || errString(err1) != errString(err2) {
+				t.Errorf("%s (look first %v): implementations differ: %d bytes, %v; %d bytes, %v", tc.name, look, len(b1), err1, len(b2), err2)
+			}
 		}
 	}
+}
+
+func runReadCase(t *testing.T, tc readCase, look bool, implName string, readFile func(string, int64, bool) ([]byte, error)) {
+	t.Helper()
+	name := tc.name
+	if !look {
+		name += "/fstat-only"
+	}
+	name += implName
+	t.Run(name, func(t *testing.T) {
+		type res struct {
+			b   []byte
+			err error
+		}
+		start := time.Now()
+		r := within(t, 5*time.Second, func() res {
+			b, err := readFile(tc.path, tc.limit, look)
+			return res{b, err}
+		})
+		if tc.wantErr == nil && tc.says == "" {
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !bytes.Equal(r.b, tc.want) {
+				t.Fatalf("read %d bytes, want %d", len(r.b), len(tc.want))
+			}
+			return
+		}
+		if r.err == nil {
+			t.Fatalf("accepted (%d bytes)", len(r.b))
+		}
+		if r.b != nil {
+			t.Fatal("returned data with the error")
+		}
+		if tc.wantErr != nil && !errors.Is(r.err, tc.wantErr) {
+			t.Fatalf("%v: does not match %v", r.err, tc.wantErr)
+		}
+		if !strings.Contains(r.err.Error(), tc.path) || !strings.Contains(r.err.Error(), tc.says) {
+			t.Fatalf("%q does not name %s and say %q", r.err, tc.path, tc.says)
+		}
+		if el := time.Since(start); el > time.Second {
+			t.Fatalf("took %v to fail", el)
+		}
+	})
 }
 
 func TestReadFile(t *testing.T) {
@@ -139,6 +168,13 @@ func TestKind(t *testing.T) {
 			t.Errorf("Kind(%v) = %q, want %q", m, got, want)
 		}
 	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func symlink(t *testing.T, target, link string) {

@@ -84,19 +84,25 @@ func (st *verifyState) pkcs7Verify() error {
 	if !st.m.dataType.Equal(oidData) {
 		return errno(compat.EKEYREJECTED, "invalid BPF signature: content type %v is not pkcs7-data", st.m.dataType)
 	}
-	var enopkg error = errno(compat.ENOPKG, "no SignerInfo uses algorithms that can be checked")
+	// enopkg is the answer while no SignerInfo could be checked; noneYet means it is still
+	// the generic one, built only if it is returned.
+	var enopkg error
+	noneYet := true
 	for _, si := range st.m.signers {
 		ss := &signerState{}
 		st.si[si] = ss
 		if err := st.verifyOne(si, ss); err != nil {
 			if errors.Is(err, compat.ENOPKG) {
 				ss.unsupported = true
-				enopkg = err
+				enopkg, noneYet = err, false
 				continue
 			}
 			return err
 		}
-		enopkg = nil
+		enopkg, noneYet = nil, false
+	}
+	if noneYet {
+		return errno(compat.ENOPKG, "no SignerInfo uses algorithms that can be checked")
 	}
 	return enopkg
 }

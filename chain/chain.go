@@ -112,7 +112,7 @@ func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOpti
 	if err != nil {
 		return nil, err
 	}
-	root := SkeletonRoot(l.Bytes(), d.Data())
+	root := SkeletonRoot(l.Raw(), d.Data())
 	t.Generation = skel.GenOut(gen)
 	return d.Pending(t, l, ch, root[:], []int32{0}), nil
 }

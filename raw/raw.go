@@ -84,7 +84,7 @@ func (Strategy) Convert(a compat.Artifact, t compat.Target, opts compat.SignOpti
 	if err != nil {
 		return nil, err
 	}
-	return d.Pending(compat.Target{Scheme: compat.Raw}, l, ch, Content(l.Bytes(), d.Data()), nil), nil
+	return d.Pending(compat.Target{Scheme: compat.Raw}, l, ch, Content(l.Raw(), d.Data()), nil), nil
 }
 
 // Verify judges a as mainline's load-time verification does (the mainline kernel profile,

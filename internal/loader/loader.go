@@ -264,6 +264,10 @@ func prologue(b []byte, n int) (int, error) {
 // Bytes returns a copy of the loader's raw instruction bytes.
 func (l *Loader) Bytes() []byte { return slices.Clone(l.raw) }
 
+// Raw returns the loader's instruction bytes without copying. They are never modified in
+// place (every edit builds a new buffer); callers must not modify them either.
+func (l *Loader) Raw() []byte { return l.raw[:len(l.raw):len(l.raw)] }
+
 // Len returns the number of 8-byte slots.
 func (l *Loader) Len() int { return len(l.second) }
 

@@ -52,7 +52,7 @@ func (d *Doc) Rebuild(check loader.Generation, keepOverrides bool) (*loader.Load
 
 // Attach returns d with l as its loader and sig (made elsewhere) as its signature.
 func (d *Doc) Attach(l *loader.Loader, sig []byte, maps []int32) (*Doc, error) {
-	insn := l.Bytes()
+	insn := l.Raw() // shared: the Loader and the new Doc are both immutable
 	excl := sha256.Sum256(insn)
 	f, err := d.file.Edit(lskel.Edit{Insn: insn, Signature: sig, ExclHash: excl[:], SignatureMaps: maps, SetSignatureMaps: true})
 	if err != nil {

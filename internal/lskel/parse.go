@@ -339,6 +339,13 @@ func (p *parser) directive(t []byte, tOff int) error {
 // zeroTokens4 is the text `\0\0\0\0` read as a little-endian uint64.
 var zeroTokens4 = binary.LittleEndian.Uint64([]byte(`\0\0\0\0`))
 
+// hexPairTokens is `\x..\x..` read as a little-endian uint64 and masked by
+// hexPairMask, which keeps the backslashes and the x's.
+var (
+	hexPairMask   = binary.LittleEndian.Uint64([]byte{0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0})
+	hexPairTokens = binary.LittleEndian.Uint64([]byte{'\\', 'x', 0, 0, '\\', 'x', 0, 0})
+)
+
 // octal maps an octal digit to 1, any other byte to 0.
 var octal = func() (t [256]uint8) {
 	for c := '0'; c <= '7'; c++ {
@@ -584,11 +591,22 @@ func (p *parser) decode(name string, q, declLine int) ([]byte, int, int, error) 
 		for i+8 < len(b) && b[i] == '\\' {
 			switch b[i+1] {
 			case '0':
-				// Runs of zero bytes (most of opts_data) go four at a time.
+				// Runs of zero bytes (most of opts_data) go eight, then
+				// four at a time.
 				if binary.LittleEndian.Uint64(b[i:]) == zeroTokens4 && b[i+8] == '\\' {
-					binary.LittleEndian.PutUint32(out[n:], 0)
-					n += 4
-					i += 8
+					for i+16 < len(b) && binary.LittleEndian.Uint64(b[i+8:]) == zeroTokens4 && b[i+16] == '\\' {
+						binary.LittleEndian.PutUint64(out[n:], 0)
+						n += 8
+						i += 16
+						if i+16 >= len(b) || binary.LittleEndian.Uint64(b[i:]) != zeroTokens4 {
+							break
+						}
+					}
+					if i+8 < len(b) && binary.LittleEndian.Uint64(b[i:]) == zeroTokens4 && b[i+8] == '\\' {
+						binary.LittleEndian.PutUint32(out[n:], 0)
+						n += 4
+						i += 8
+					}
 					continue
 				}
 				if b[i+2] != '\\' {
@@ -598,6 +616,21 @@ func (p *parser) decode(name string, q, declLine int) ([]byte, int, int, error) 
 				n++
 				i += 2
 			case 'x':
+				// Two hex escapes at a time while they last.
+				for i+8 < len(b) && binary.LittleEndian.Uint64(b[i:])&hexPairMask == hexPairTokens && b[i+8] == '\\' {
+					h0, l0, h1, l1 := unhex[b[i+2]], unhex[b[i+3]], unhex[b[i+6]], unhex[b[i+7]]
+					if h0|l0|h1|l1 > 15 {
+						goto slow1
+					}
+					out[n] = h0<<4 | l0
+					out[n+1] = h1<<4 | l1
+					n += 2
+					i += 8
+				}
+				if i+8 >= len(b) || b[i] != '\\' || b[i+1] != 'x' {
+					continue
+				}
+			slow1:
 				hi, lo := unhex[b[i+2]], unhex[b[i+3]]
 				if hi|lo > 15 || b[i+4] != '\\' {
 					goto slow

@@ -237,7 +237,7 @@ func (f *File) SetData(b []byte) { f.set(Edit{Data: nonNil(b)}) }
 
 func (f *File) bodySplice(l *literal, b []byte) splice {
 	eol := f.eolOfLine(l.rm.start)
-	body := make([]byte, 0, literalBodySize(b, eol))
+	body := make([]byte, 0, literalBodyBound(len(b), eol))
 	return splice{start: l.open, end: l.close, text: appendLiteralBody(body, b, eol), kind: spBody, data: b}
 }
 
@@ -275,7 +275,7 @@ func (f *File) appendSigning(sp []splice, sig, exclHash []byte, maps []int32) []
 	}
 
 	eol := f.eolOfLine(insn.rm.start)
-	lits := make([]byte, 0, 2*(insn.open-insn.rm.start)+literalBodySize(sig, eol)+literalBodySize(exclHash, eol)+256)
+	lits := make([]byte, 0, 2*(insn.open-insn.rm.start)+literalBodyBound(len(sig), eol)+literalBodyBound(len(exclHash), eol)+256)
 	lits = append(lits, f.afterLinePrefix(insn.after)...)
 	lits = f.appendBlobDecl(lits, BlobSig, sig)
 	lits = f.appendBlobDecl(lits, BlobExclHash, exclHash)

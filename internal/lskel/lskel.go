@@ -174,6 +174,9 @@ type structInfo struct {
 	anchorClean bool
 	linksEnd    int   // offset after `} links;` line, -1 if none
 	keyring     *span // the `__s32 keyring_id;` line
+
+	mapBuf  [8]string // backing stores for maps and progs
+	progBuf [4]string
 }
 
 // File is a parsed light skeleton header. The zero value is not usable; call

@@ -23,17 +23,11 @@ import (
 // A header is accepted only if it is complete: see the package
 // documentation for the constructs it must have.
 func Parse(filename string, src []byte) (*File, error) {
-	p := &parser{
-		f: &File{
-			filename: filename,
-			src:      src,
-			blobs:    make(map[string]*literal, 4),
-		},
-		src:  src,
-		end:  len(src),
-		line: 1,
-	}
+	p := &parser{src: src, end: len(src), line: 1}
+	p.file = File{filename: filename, src: src, blobs: make(map[string]*literal, 4)}
+	p.f = &p.file
 	p.f.optSeq = p.optBuf[:0]
+	p.structs = p.structPtrs[:0]
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -114,6 +108,9 @@ type parser struct {
 	structSlab [2]structInfo
 	nStruct    int
 	arena      []byte // backing store for decoded literals
+	file       File   // what f points to (Parse): one allocation for both
+	ivBuf      [4]initialValue
+	structPtrs [2]*structInfo
 
 	// knownName and knownData are literals whose bytes are known: Edit
 	// sets them for the literals it writes, and blob takes the bytes
@@ -756,6 +753,9 @@ func (p *parser) blob(name string, lineStart, q int) error {
 	}
 	*l = literal{name: name, line: declLine, rm: span{lineStart, end}, after: after, open: q + 1, close: closePos, endLine: line, data: data}
 	if name == "data" {
+		if p.f.initial == nil {
+			p.f.initial = p.ivBuf[:0]
+		}
 		p.f.initial = append(p.f.initial, initialValue{InitialValue{Data: data, Line: declLine}, lineStart})
 		p.pendingIV = len(p.f.initial)
 	} else {
@@ -909,8 +909,14 @@ func (p *parser) member(t []byte, lineStart, next int) bool {
 	fields, nf := fields4(t[:len(t)-1])
 	switch {
 	case nf == 3 && string(fields[0]) == "struct" && string(fields[1]) == "bpf_map_desc":
+		if s.maps == nil {
+			s.maps = s.mapBuf[:0]
+		}
 		s.maps = append(s.maps, string(fields[2]))
 	case nf == 3 && string(fields[0]) == "struct" && string(fields[1]) == "bpf_prog_desc":
+		if s.progs == nil {
+			s.progs = s.progBuf[:0]
+		}
 		s.progs = append(s.progs, string(fields[2]))
 	case p.depth == 1 && nf == 3 && string(fields[0]) == "struct" && string(fields[1]) == "bpf_loader_ctx":
 		s.hasCtx = true

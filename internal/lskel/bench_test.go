@@ -1,15 +1,47 @@
 package lskel
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
+
+// benchFixtures are the headers BenchmarkParse reads.
+var benchFixtures = []string{"legacy-v1", "raw", "chain", "legacy-v2", "unsigned"}
 
 func BenchmarkParse(b *testing.B) {
+	for _, name := range benchFixtures {
+		b.Run(name, func(b *testing.B) {
+			src := readFixture(b, name)
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(name+".skel.h", src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecode measures the blob decoder alone on each literal of
+// legacy-v1; the bytes are the escaped text.
+func BenchmarkDecode(b *testing.B) {
 	src := readFixture(b, "legacy-v1")
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Parse("legacy-v1.skel.h", src); err != nil {
-			b.Fatal(err)
-		}
+	f := mustParse(b, "legacy-v1.skel.h", src)
+	for _, name := range []string{BlobData, BlobInsn, BlobSig} {
+		l := f.blobs[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(l.close - l.open))
+			b.ReportAllocs()
+			p := &parser{f: &File{filename: "x"}, src: src}
+			for b.Loop() {
+				p.arena = p.arena[:0]
+				data, _, _, err := p.decode(name, l.open-1, 1)
+				if err != nil || !bytes.Equal(data, l.data) {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -70,6 +102,21 @@ func BenchmarkSignPathEdit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := mustParse(b, "unsigned.skel.h", src).Edit(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEdit measures Edit alone (no parse) on legacy-v1: the new opts_insn
+// and signature of chain.
+func BenchmarkEdit(b *testing.B) {
+	src := readFixture(b, "legacy-v1")
+	f := mustParse(b, "legacy-v1.skel.h", src)
+	e := Edit{Insn: readBlob(b, "chain", "insn"), Signature: readBlob(b, "chain", "sig"), ExclHash: readBlob(b, "chain", "excl")}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Edit(e); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -85,9 +85,10 @@
 // A parsed File re-serialises byte for byte and is never modified in place
 // by Edit. File.Edit applies a set of changes (Edit: new opts_insn and
 // opts_data contents, signing or unsigning, hash-chain map indices) as one
-// set of splices against the source, then parses the result once, both to
-// validate it and to index the new File; it returns an *EditError rather
-// than a partial change. Edits touch only the bytes they own; inserted lines
+// set of splices against the source and returns the File that parsing the
+// result would give, built from the parsed source and the splices (only the
+// inserted lines are read again; a few unusual layouts are parsed in full);
+// it returns an *EditError rather than a partial change. Edits touch only the bytes they own; inserted lines
 // copy the indentation, line ending and cast style of the existing
 // `opts.insns` lines, and rewritten blobs are escaped and wrapped exactly as
 // bpftool does, so signing an unsigned skeleton produces the header bpftool

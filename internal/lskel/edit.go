@@ -13,7 +13,32 @@ import (
 type splice struct {
 	start, end int
 	text       []byte
+
+	// What the splice changes, for File.rebuild.
+	kind spliceKind
+	line int     // spLines, spMember: the line of src that starts at start
+	data []byte  // spBody: the literal's new bytes
+	idx  []int32 // spChainInit: the new indices
+	// known names the literals spLines text declares and their bytes.
+	knownName [2]string
+	knownData [2][]byte
+
+	at int // set by applySplices: the offset of text in the result
 }
+
+// spliceKind says what a splice changes.
+type spliceKind uint8
+
+const (
+	spOther     spliceKind = iota // unknown to rebuild: Edit parses the result
+	spBody                        // a literal's text between its quotes
+	spRemove                      // removes the whole lines of one recorded construct
+	spLines                       // inserts whole lines into NAME__load
+	spMember                      // inserts a member line into struct NAME
+	spChainDim                    // the size between opts_signature_maps' brackets
+	spChainInit                   // the indices between opts_signature_maps' braces
+	spRHS                         // the right-hand side of an opts. assignment
+)
 
 // Edit is a set of changes that File.Edit applies to a header in one
 // splice set. A nil slice leaves its part of the header as it is; a non-nil
@@ -70,26 +95,38 @@ func (e *EditError) Unwrap() error { return e.Err }
 
 // Edit returns a new File with all of e's changes applied. f is not
 // modified. The changes are computed against f's source as one set of
-// non-overlapping splices, and the result is parsed once, which both
-// validates it and indexes it; an edit whose result would not parse is an
-// error (*EditError), never a partial change.
+// non-overlapping splices. The File returned is the one Parse returns for
+// the result: it is built from f and the splices, reading only the lines
+// the splices insert (see rebuild), and for the few edits that cannot be
+// built that way by parsing the result. An edit whose result would not
+// parse is an error (*EditError), never a partial change.
 func (f *File) Edit(e Edit) (*File, error) {
+	g, _, err := f.edit(e)
+	return g, err
+}
+
+// edit is Edit; rebuilt reports that the result was built rather than
+// parsed.
+func (f *File) edit(e Edit) (g *File, rebuilt bool, err error) {
 	sp, err := f.splices(&e)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(sp) == 0 {
-		return f.copy(), nil
+		return f.copy(), false, nil
 	}
 	out, err := applySplices(f.src, sp)
 	if err != nil {
-		return nil, &EditError{File: f.filename, Reason: err.Error()}
+		return nil, false, &EditError{File: f.filename, Reason: err.Error()}
 	}
-	g, err := Parse(f.filename, out)
+	if g := f.rebuild(out, sp); g != nil {
+		return g, true, nil
+	}
+	g, err = Parse(f.filename, out)
 	if err != nil {
-		return nil, &EditError{File: f.filename, Reason: "the edited header does not parse (a bug in package lskel)", Err: err}
+		return nil, false, &EditError{File: f.filename, Reason: "the edited header does not parse (a bug in package lskel)", Err: err}
 	}
-	return g, nil
+	return g, false, nil
 }
 
 func (f *File) editErrorf(format string, args ...any) error {
@@ -149,8 +186,10 @@ func applySplices(src []byte, sp []splice) ([]byte, error) {
 	}
 	out := make([]byte, 0, n)
 	pos = 0
-	for _, s := range sp {
+	for i := range sp {
+		s := &sp[i]
 		out = append(out, src[pos:s.start]...)
+		s.at = len(out)
 		out = append(out, s.text...)
 		pos = s.end
 	}
@@ -198,8 +237,8 @@ func (f *File) SetData(b []byte) { f.set(Edit{Data: nonNil(b)}) }
 
 func (f *File) bodySplice(l *literal, b []byte) splice {
 	eol := f.eolOfLine(l.rm.start)
-	body := make([]byte, 0, literalBodySize(b, eol))
-	return splice{l.open, l.close, appendLiteralBody(body, b, eol)}
+	body := make([]byte, 0, literalBodyBound(len(b), eol))
+	return splice{start: l.open, end: l.close, text: appendLiteralBody(body, b, eol), kind: spBody, data: b}
 }
 
 // SetSignature makes f a signed skeleton carrying sig (opts_sig) and
@@ -232,11 +271,11 @@ func (f *File) appendSigning(sp []splice, sig, exclHash []byte, maps []int32) []
 		}
 		text = append(text, "__s32 "+keyringFieldName+";"...)
 		text = append(text, f.eolOfLine(ls)...)
-		sp = append(sp, splice{st.anchor, st.anchor, text})
+		sp = append(sp, splice{start: st.anchor, end: st.anchor, text: text, kind: spMember, line: st.anchorLine})
 	}
 
 	eol := f.eolOfLine(insn.rm.start)
-	lits := make([]byte, 0, 2*(insn.open-insn.rm.start)+literalBodySize(sig, eol)+literalBodySize(exclHash, eol)+256)
+	lits := make([]byte, 0, 2*(insn.open-insn.rm.start)+literalBodyBound(len(sig), eol)+literalBodyBound(len(exclHash), eol)+256)
 	lits = append(lits, f.afterLinePrefix(insn.after)...)
 	lits = f.appendBlobDecl(lits, BlobSig, sig)
 	lits = f.appendBlobDecl(lits, BlobExclHash, exclHash)
@@ -252,25 +291,29 @@ func (f *File) appendSigning(sp []splice, sig, exclHash []byte, maps []int32) []
 		lines = f.appendChainLines(lines, len(maps))
 	}
 
-	if at := f.signingAnchor(insn); at >= 0 {
-		return append(sp, splice{insn.after, insn.after, lits}, splice{at, at, lines})
+	known := [2][]byte{sig, exclHash}
+	names := [2]string{BlobSig, BlobExclHash}
+	if o := f.signingAnchor(insn); o != nil {
+		return append(sp,
+			splice{start: insn.after, end: insn.after, text: lits, kind: spLines, line: insn.endLine + 1, knownName: names, knownData: known},
+			splice{start: o.rm.start, end: o.rm.start, text: lines, kind: spLines, line: o.line})
 	}
-	return append(sp, splice{insn.after, insn.after, append(lits, lines...)})
+	return append(sp, splice{start: insn.after, end: insn.after, text: append(lits, lines...), kind: spLines, line: insn.endLine + 1, knownName: names, knownData: known})
 }
 
-// signingAnchor returns the offset the signing assignments go before: the
-// `opts.ctx =` line, else the first other opts. assignment after opts_insn,
-// or -1 (then they follow the literals).
-func (f *File) signingAnchor(insn *literal) int {
+// signingAnchor returns the assignment line the signing assignments go
+// before: the `opts.ctx =` line, else the first other opts. assignment after
+// opts_insn, or nil (then they follow the literals).
+func (f *File) signingAnchor(insn *literal) *optLine {
 	if o := f.opts[optCtx]; o != nil && o.rm.start >= insn.after {
-		return o.rm.start
+		return o
 	}
 	for _, o := range f.optSeq {
 		if o.rm.start >= insn.after && !o.field.isOwned() {
-			return o.rm.start
+			return o
 		}
 	}
-	return -1
+	return nil
 }
 
 // RemoveSignature makes f an unsigned skeleton, as Edit does with
@@ -282,16 +325,16 @@ func (f *File) RemoveSignature() {
 
 func (f *File) appendRemoval(sp []splice) []splice {
 	if f.st != nil && f.st.keyring != nil {
-		sp = append(sp, splice{f.st.keyring.start, f.st.keyring.end, nil})
+		sp = append(sp, splice{start: f.st.keyring.start, end: f.st.keyring.end, kind: spRemove})
 	}
 	for _, n := range []string{BlobSig, BlobExclHash} {
 		if l := f.blobs[n]; l != nil {
-			sp = append(sp, splice{l.rm.start, l.rm.end, nil})
+			sp = append(sp, splice{start: l.rm.start, end: l.rm.end, kind: spRemove})
 		}
 	}
 	for _, fld := range signingFields {
 		if o := f.opts[fld]; o != nil {
-			sp = append(sp, splice{o.rm.start, o.rm.end, nil})
+			sp = append(sp, splice{start: o.rm.start, end: o.rm.end, kind: spRemove})
 		}
 	}
 	return f.appendChainRemoval(sp)
@@ -299,11 +342,11 @@ func (f *File) appendRemoval(sp []splice) []splice {
 
 func (f *File) appendChainRemoval(sp []splice) []splice {
 	if c := f.chain; c != nil {
-		sp = append(sp, splice{c.rm.start, c.rm.end, nil})
+		sp = append(sp, splice{start: c.rm.start, end: c.rm.end, kind: spRemove})
 	}
 	for _, fld := range [...]optField{optSigMaps, optSigMapsSz} {
 		if o := f.opts[fld]; o != nil {
-			sp = append(sp, splice{o.rm.start, o.rm.end, nil})
+			sp = append(sp, splice{start: o.rm.start, end: o.rm.end, kind: spRemove})
 		}
 	}
 	return sp
@@ -333,30 +376,32 @@ func (f *File) appendChain(sp []splice, idx []int32) []splice {
 	n := strconv.Itoa(len(idx))
 	if c := f.chain; c != nil {
 		sp = append(sp,
-			splice{c.dim.start, c.dim.end, []byte(n)},
-			splice{c.init.start, c.init.end, appendInts(nil, idx)})
+			splice{start: c.dim.start, end: c.dim.end, text: []byte(n), kind: spChainDim},
+			splice{start: c.init.start, end: c.init.end, text: appendInts(nil, idx), kind: spChainInit, idx: idx})
 		if o := f.opts[optSigMapsSz]; o != nil {
-			sp = append(sp, splice{o.rhs.start, o.rhs.end, []byte(n)})
+			sp = append(sp, splice{start: o.rhs.start, end: o.rhs.end, text: []byte(n), kind: spRHS})
 		}
 		return sp
 	}
 	excl := f.blobs[BlobExclHash]
 	lit := f.appendChainDecl(f.afterLinePrefix(excl.after), idx)
-	at := -1
+	at, atLine := -1, 0
 	if o := f.opts[optKeyringID]; o != nil {
-		at = o.rm.end
+		at, atLine = o.rm.end, o.line+1
 	} else {
 		for _, o := range f.optSeq {
 			if o.field.isOwned() && o.rm.end > at {
-				at = o.rm.end
+				at, atLine = o.rm.end, o.line+1
 			}
 		}
 	}
 	lines := f.appendChainLines(f.afterLinePrefix(at), len(idx))
 	if at < 0 {
-		return append(sp, splice{excl.after, excl.after, append(lit, lines...)})
+		return append(sp, splice{start: excl.after, end: excl.after, text: append(lit, lines...), kind: spLines, line: excl.endLine + 1})
 	}
-	return append(sp, splice{excl.after, excl.after, lit}, splice{at, at, lines})
+	return append(sp,
+		splice{start: excl.after, end: excl.after, text: lit, kind: spLines, line: excl.endLine + 1},
+		splice{start: at, end: at, text: lines, kind: spLines, line: atLine})
 }
 
 func appendInts(dst []byte, idx []int32) []byte {

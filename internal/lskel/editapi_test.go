@@ -116,10 +116,10 @@ func TestEditGuards(t *testing.T) {
 	if !errors.As(err, &pe) || !strings.HasSuffix(err.Error(), perr.Error()) {
 		t.Fatalf("%v does not wrap the *ParseError", err)
 	}
-	if _, err := applySplices(f.src, []splice{{10, 20, nil}, {15, 25, nil}}); err == nil {
+	if _, err := applySplices(f.src, []splice{{start: 10, end: 20}, {start: 15, end: 25}}); err == nil {
 		t.Fatal("overlapping splices accepted")
 	}
-	out, err := applySplices([]byte("abcdef"), []splice{{4, 4, []byte("2")}, {1, 3, []byte("X")}, {4, 4, []byte("3")}})
+	out, err := applySplices([]byte("abcdef"), []splice{{start: 4, end: 4, text: []byte("2")}, {start: 1, end: 3, text: []byte("X")}, {start: 4, end: 4, text: []byte("3")}})
 	if err != nil || string(out) != "aXd23ef" {
 		t.Fatalf("applySplices = %q, %v", out, err)
 	}

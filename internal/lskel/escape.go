@@ -69,3 +69,9 @@ var unhex = func() (t [256]byte) {
 
 func isHex(c byte) bool   { return unhex[c] != 0xff }
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// literalBodyBound is at least literalBodySize(b, eol) for any n = len(b)
+// bytes, without reading them: a line holds at least 19 tokens.
+func literalBodyBound(n int, eol string) int {
+	return (1+len(eol))*(n/19+2) + 4*n
+}

@@ -67,3 +67,18 @@ func TestSetDataAllBytes(t *testing.T) {
 		}
 	}
 }
+
+// literalBodyBound bounds literalBodySize for every length and both line
+// endings, with the worst case (all non-zero bytes) and the best (zeros).
+func TestLiteralBodyBound(t *testing.T) {
+	for n := 0; n < 400; n++ {
+		for _, eol := range []string{"\n", "\r\n"} {
+			for _, fill := range []byte{0, 0xff} {
+				b := bytes.Repeat([]byte{fill}, n)
+				if got, bound := literalBodySize(b, eol), literalBodyBound(n, eol); got > bound {
+					t.Fatalf("n=%d eol=%q fill=%#x: size %d > bound %d", n, eol, fill, got, bound)
+				}
+			}
+		}
+	}
+}

@@ -114,6 +114,12 @@ type InitialValue struct {
 	Line int    // 1-based line of the literal's declaration
 }
 
+// initialValue is an InitialValue and the offset of its declaration line.
+type initialValue struct {
+	InitialValue
+	off int
+}
+
 // span is a half-open byte range [start, end) of the source.
 type span struct{ start, end int }
 
@@ -126,7 +132,9 @@ type literal struct {
 	after int  // end of the closing line, where following declarations go
 	open  int  // offset just after the opening quote
 	close int  // offset of the closing quote
-	data  []byte
+	// endLine is the line of the closing quote; after starts line endLine+1.
+	endLine int
+	data    []byte
 }
 
 // optLine is one `opts.FIELD = RHS;` line.
@@ -149,17 +157,26 @@ type chainLit struct {
 
 // structInfo collects what the skeleton struct declares.
 type structInfo struct {
-	name   string
-	line   int
-	hasCtx bool
-	maps   []string
-	progs  []string
-	anchor int // offset after the links (or last known) member line: where keyring_id goes
+	name    string
+	line    int
+	lineOff int // an offset on line line (the start of its text)
+	hasCtx  bool
+	maps    []string
+	progs   []string
+	anchor  int // offset after the links (or last known) member line: where keyring_id goes
 	// anchorBefore reports that anchor is the start of the struct's closing
 	// line rather than the end of a member line.
 	anchorBefore bool
-	linksEnd     int   // offset after `} links;` line, -1 if none
-	keyring      *span // the `__s32 keyring_id;` line
+	// anchorLine is the line that starts at anchor; anchorClean reports
+	// that the lexer is at depth 1 with nothing open there, so a member
+	// line inserted at anchor is read as one.
+	anchorLine  int
+	anchorClean bool
+	linksEnd    int   // offset after `} links;` line, -1 if none
+	keyring     *span // the `__s32 keyring_id;` line
+
+	mapBuf  [8]string // backing stores for maps and progs
+	progBuf [4]string
 }
 
 // File is a parsed light skeleton header. The zero value is not usable; call
@@ -171,8 +188,9 @@ type File struct {
 	name    string // object name
 	loadFn  string
 	fnLine  int
+	fnOff   int // offset of the load function's name, on line fnLine
 	blobs   map[string]*literal
-	initial []InitialValue
+	initial []initialValue
 	opts    [numOptFields]*optLine
 	optSeq  []*optLine // assignments in the load function, in file order
 	chain   *chainLit

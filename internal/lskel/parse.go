@@ -23,16 +23,11 @@ import (
 // A header is accepted only if it is complete: see the package
 // documentation for the constructs it must have.
 func Parse(filename string, src []byte) (*File, error) {
-	p := &parser{
-		f: &File{
-			filename: filename,
-			src:      src,
-			blobs:    make(map[string]*literal, 4),
-		},
-		src:  src,
-		line: 1,
-	}
+	p := &parser{src: src, end: len(src), line: 1}
+	p.file = File{filename: filename, src: src, blobs: make(map[string]*literal, 4)}
+	p.f = &p.file
 	p.f.optSeq = p.optBuf[:0]
+	p.structs = p.structPtrs[:0]
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -60,6 +55,7 @@ type cond struct {
 type parser struct {
 	f   *File
 	src []byte
+	end int // run stops at the first line starting at or after end
 	pos int // offset of the current line
 	// line is the 1-based number of the line at pos.
 	line      int
@@ -112,6 +108,25 @@ type parser struct {
 	structSlab [2]structInfo
 	nStruct    int
 	arena      []byte // backing store for decoded literals
+	file       File   // what f points to (Parse): one allocation for both
+	ivBuf      [4]initialValue
+	structPtrs [2]*structInfo
+
+	// knownName and knownData are literals whose bytes are known: Edit
+	// sets them for the literals it writes, and blob takes the bytes
+	// instead of decoding the text.
+	knownName [2]string
+	knownData [2][]byte
+}
+
+// knownIndex returns the index of name in knownName, or -1.
+func (p *parser) knownIndex(name string) int {
+	for k, n := range p.knownName {
+		if n != "" && n == name {
+			return k
+		}
+	}
+	return -1
 }
 
 func (p *parser) err(line int, format string, args ...any) error {
@@ -127,7 +142,7 @@ func (p *parser) run() error {
 	src := p.src
 	p.fnDefs = p.fnBuf[:0]
 	p.conds = p.condBuf[:0]
-	for p.pos < len(src) {
+	for p.pos < p.end {
 		start := p.pos
 		end, next := len(src), len(src)
 		// Inside a body, most lines hold no byte the lexer acts on: one
@@ -231,8 +246,9 @@ func (p *parser) run() error {
 				}
 			}
 		}
-		if p.cur != nil {
-			p.member(t, start, next)
+		var anchored *structInfo
+		if p.cur != nil && p.member(t, start, next) {
+			anchored = p.cur
 		}
 		if p.pendingIV > 0 && bytes.Contains(t, []byte("skel_prep_map_data")) {
 			if m := skelMember(t); m != "" {
@@ -248,9 +264,19 @@ func (p *parser) run() error {
 				return err
 			}
 		}
+		if anchored != nil {
+			anchored.anchorLine = p.line + 1
+			anchored.anchorClean = p.clean() && p.depth == 1
+		}
 		p.advance(next)
 	}
 	return nil
+}
+
+// clean reports that no comment, literal, continuation or directive is
+// open at the end of the current line.
+func (p *parser) clean() bool {
+	return !p.inComment && p.inString == 0 && !p.lineComment && !p.cont && !p.inDirective
 }
 
 func (p *parser) advance(next int) {
@@ -309,6 +335,13 @@ func (p *parser) directive(t []byte, tOff int) error {
 
 // zeroTokens4 is the text `\0\0\0\0` read as a little-endian uint64.
 var zeroTokens4 = binary.LittleEndian.Uint64([]byte(`\0\0\0\0`))
+
+// hexPairTokens is `\x..\x..` read as a little-endian uint64 and masked by
+// hexPairMask, which keeps the backslashes and the x's.
+var (
+	hexPairMask   = binary.LittleEndian.Uint64([]byte{0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0})
+	hexPairTokens = binary.LittleEndian.Uint64([]byte{'\\', 'x', 0, 0, '\\', 'x', 0, 0})
+)
 
 // octal maps an octal digit to 1, any other byte to 0.
 var octal = func() (t [256]uint8) {
@@ -489,7 +522,7 @@ func (p *parser) openTop() {
 		} else {
 			p.cur = new(structInfo)
 		}
-		*p.cur = structInfo{name: string(id), line: p.line, linksEnd: -1}
+		*p.cur = structInfo{name: string(id), line: p.line, lineOff: p.lineT.start, linksEnd: -1}
 		p.structs = append(p.structs, p.cur)
 		p.fn, p.load = span{}, false
 		return
@@ -511,6 +544,7 @@ func (p *parser) closeTop() {
 		// No ctx, maps, progs or links member: the field goes last.
 		p.cur.anchor = p.lineStart
 		p.cur.anchorBefore = true
+		p.cur.anchorLine = p.line
 	}
 	if p.top == topFunc {
 		p.fnDefs = append(p.fnDefs, p.topName)
@@ -519,11 +553,11 @@ func (p *parser) closeTop() {
 	p.fn, p.load, p.cur = span{}, false, nil
 }
 
-// blob decodes the literal whose declaration line starts at lineStart and
-// whose opening quote is at q, then moves past its closing line.
-func (p *parser) blob(name string, lineStart, q int) error {
+// decode decodes the escaped text of the literal name whose opening quote
+// is at q, on line declLine. It returns the bytes, the offset of the closing
+// quote and its line.
+func (p *parser) decode(name string, q, declLine int) ([]byte, int, int, error) {
 	src := p.src
-	declLine := p.line
 	line := declLine
 	eof := func() error {
 		return p.err(p.lastLine(), "unexpected end of file inside %s literal, opened at line %d", name, declLine)
@@ -531,7 +565,7 @@ func (p *parser) blob(name string, lineStart, q int) error {
 
 	closeQ := bytes.IndexByte(src[q+1:], '"')
 	if closeQ < 0 {
-		return eof()
+		return nil, 0, 0, eof()
 	}
 	// Every escape yields at most one byte from at least two characters,
 	// so closeQ/2 bytes (plus slack for the fast path's stores) suffice.
@@ -554,11 +588,22 @@ func (p *parser) blob(name string, lineStart, q int) error {
 		for i+8 < len(b) && b[i] == '\\' {
 			switch b[i+1] {
 			case '0':
-				// Runs of zero bytes (most of opts_data) go four at a time.
+				// Runs of zero bytes (most of opts_data) go eight, then
+				// four at a time.
 				if binary.LittleEndian.Uint64(b[i:]) == zeroTokens4 && b[i+8] == '\\' {
-					binary.LittleEndian.PutUint32(out[n:], 0)
-					n += 4
-					i += 8
+					for i+16 < len(b) && binary.LittleEndian.Uint64(b[i+8:]) == zeroTokens4 && b[i+16] == '\\' {
+						binary.LittleEndian.PutUint64(out[n:], 0)
+						n += 8
+						i += 16
+						if i+16 >= len(b) || binary.LittleEndian.Uint64(b[i:]) != zeroTokens4 {
+							break
+						}
+					}
+					if i+8 < len(b) && binary.LittleEndian.Uint64(b[i:]) == zeroTokens4 && b[i+8] == '\\' {
+						binary.LittleEndian.PutUint32(out[n:], 0)
+						n += 4
+						i += 8
+					}
 					continue
 				}
 				if b[i+2] != '\\' {
@@ -568,6 +613,21 @@ func (p *parser) blob(name string, lineStart, q int) error {
 				n++
 				i += 2
 			case 'x':
+				// Two hex escapes at a time while they last.
+				for i+8 < len(b) && binary.LittleEndian.Uint64(b[i:])&hexPairMask == hexPairTokens && b[i+8] == '\\' {
+					h0, l0, h1, l1 := unhex[b[i+2]], unhex[b[i+3]], unhex[b[i+6]], unhex[b[i+7]]
+					if h0|l0|h1|l1 > 15 {
+						goto slow1
+					}
+					out[n] = h0<<4 | l0
+					out[n+1] = h1<<4 | l1
+					n += 2
+					i += 8
+				}
+				if i+8 >= len(b) || b[i] != '\\' || b[i+1] != 'x' {
+					continue
+				}
+			slow1:
 				hi, lo := unhex[b[i+2]], unhex[b[i+3]]
 				if hi|lo > 15 || b[i+4] != '\\' {
 					goto slow
@@ -584,28 +644,28 @@ func (p *parser) blob(name string, lineStart, q int) error {
 		}
 	slow:
 		if i >= len(src) {
-			return eof()
+			return nil, 0, 0, eof()
 		}
 		c := src[i]
 		if c == '"' {
 			break
 		}
 		if c == '\n' {
-			return p.err(line, "unterminated %s literal (line break without \\ continuation)", name)
+			return nil, 0, 0, p.err(line, "unterminated %s literal (line break without \\ continuation)", name)
 		}
 		if c != '\\' {
 			if c >= 0x20 && c < 0x7f {
-				return p.err(line, "unescaped character %q in %s literal", rune(c), name)
+				return nil, 0, 0, p.err(line, "unescaped character %q in %s literal", rune(c), name)
 			}
-			return p.err(line, "unescaped byte 0x%02x in %s literal", c, name)
+			return nil, 0, 0, p.err(line, "unescaped byte 0x%02x in %s literal", c, name)
 		}
 		if i+1 >= len(src) {
-			return eof()
+			return nil, 0, 0, eof()
 		}
 		switch src[i+1] {
 		case '0':
 			if i+2 < len(src) && isOctal(src[i+2]) {
-				return p.err(line, "bad escape \"%s\" in %s literal", src[i:i+3], name)
+				return nil, 0, 0, p.err(line, "bad escape \"%s\" in %s literal", src[i:i+3], name)
 			}
 			out[n] = 0
 			n++
@@ -616,7 +676,7 @@ func (p *parser) blob(name string, lineStart, q int) error {
 				j++
 			}
 			if j-i != 4 {
-				return p.err(line, "bad escape \"%s\" in %s literal", src[i:j], name)
+				return nil, 0, 0, p.err(line, "bad escape \"%s\" in %s literal", src[i:j], name)
 			}
 			out[n] = unhex[src[i+2]]<<4 | unhex[src[i+3]]
 			n++
@@ -633,14 +693,36 @@ func (p *parser) blob(name string, lineStart, q int) error {
 			fallthrough
 		default:
 			if r := src[i+1]; r < 0x20 || r >= 0x7f {
-				return p.err(line, "bad escape: backslash followed by byte 0x%02x in %s literal", r, name)
+				return nil, 0, 0, p.err(line, "bad escape: backslash followed by byte 0x%02x in %s literal", r, name)
 			}
-			return p.err(line, "bad escape \"%s\" in %s literal", src[i:i+2], name)
+			return nil, 0, 0, p.err(line, "bad escape \"%s\" in %s literal", src[i:i+2], name)
 		}
 	}
 	data := out[:n:n]
 	p.arena = p.arena[:len(p.arena)+n]
-	closePos := i
+	return data, i, line, nil
+}
+
+// blob decodes the literal whose declaration line starts at lineStart and
+// whose opening quote is at q, then moves past its closing line.
+func (p *parser) blob(name string, lineStart, q int) error {
+	declLine := p.line
+	var (
+		data     []byte
+		closePos int
+		line     int
+		err      error
+	)
+	if k := p.knownIndex(name); k >= 0 {
+		// Text the package wrote itself from these bytes (Edit).
+		data = p.knownData[k]
+		closePos = q + 1 + bytes.IndexByte(p.src[q+1:], '"')
+		line = declLine + bytes.Count(p.src[q+1:closePos], []byte("\n"))
+	} else if data, closePos, line, err = p.decode(name, q, declLine); err != nil {
+		return err
+	}
+	src := p.src
+	i := closePos
 	i++
 	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
 		i++
@@ -669,9 +751,12 @@ func (p *parser) blob(name string, lineStart, q int) error {
 	} else {
 		l = new(literal)
 	}
-	*l = literal{name: name, line: declLine, rm: span{lineStart, end}, after: after, open: q + 1, close: closePos, data: data}
+	*l = literal{name: name, line: declLine, rm: span{lineStart, end}, after: after, open: q + 1, close: closePos, endLine: line, data: data}
 	if name == "data" {
-		p.f.initial = append(p.f.initial, InitialValue{Data: data, Line: declLine})
+		if p.f.initial == nil {
+			p.f.initial = p.ivBuf[:0]
+		}
+		p.f.initial = append(p.f.initial, initialValue{InitialValue{Data: data, Line: declLine}, lineStart})
 		p.pendingIV = len(p.f.initial)
 	} else {
 		if prev := p.f.blobs[name]; prev != nil {
@@ -693,6 +778,7 @@ func (p *parser) noteLoad() {
 	p.loadFnSeen = true
 	p.f.loadFn = string(p.src[p.fn.start:p.fn.end])
 	p.f.fnLine = p.fnLine
+	p.f.fnOff = p.fn.start
 	p.f.name = strings.TrimSuffix(p.f.loadFn, "__load")
 }
 
@@ -813,34 +899,45 @@ func (p *parser) chainDecl(t []byte, lineStart, tOff, next int) error {
 	return nil
 }
 
-// member records a line of a top-level struct body.
-func (p *parser) member(t []byte, lineStart, next int) {
+// member records a line of a top-level struct body. It reports whether
+// the line moved the anchor.
+func (p *parser) member(t []byte, lineStart, next int) bool {
 	s := p.cur
 	if len(t) == 0 || t[len(t)-1] != ';' {
-		return
+		return false
 	}
 	fields, nf := fields4(t[:len(t)-1])
 	switch {
 	case nf == 3 && string(fields[0]) == "struct" && string(fields[1]) == "bpf_map_desc":
+		if s.maps == nil {
+			s.maps = s.mapBuf[:0]
+		}
 		s.maps = append(s.maps, string(fields[2]))
 	case nf == 3 && string(fields[0]) == "struct" && string(fields[1]) == "bpf_prog_desc":
+		if s.progs == nil {
+			s.progs = s.progBuf[:0]
+		}
 		s.progs = append(s.progs, string(fields[2]))
 	case p.depth == 1 && nf == 3 && string(fields[0]) == "struct" && string(fields[1]) == "bpf_loader_ctx":
 		s.hasCtx = true
 		if s.linksEnd < 0 {
 			s.anchor = next
+			return true
 		}
 	case p.depth == 2 && nf >= 2 && nf <= 4 && string(fields[0]) == "}" && string(fields[nf-1]) == "links":
 		s.linksEnd = next
 		s.anchor = next
+		return true
 	case p.depth == 2 && nf >= 2 && nf <= 4 && string(fields[0]) == "}" && s.linksEnd < 0 &&
 		(string(fields[nf-1]) == "maps" || string(fields[nf-1]) == "progs"):
 		s.anchor = next
+		return true
 	case p.depth == 1 && nf == 2 && string(fields[0]) == "__s32" && string(fields[1]) == keyringFieldName:
 		if s.keyring == nil {
 			s.keyring = &span{lineStart, next}
 		}
 	}
+	return false
 }
 
 // fields4 splits b at blanks like bytes.Fields, up to four fields; n is the

@@ -43,7 +43,11 @@ func (d *Doc) Rebuild(check loader.Generation, keepOverrides bool) (*loader.Load
 		}
 	}
 	ch.InsertedCheck = check
-	l, err := d.loader.Convert(!keepOverrides, check, d.DataHash())
+	var h [32]byte // the check embeds H = SHA-256(opts_data); no check, no hash to compute
+	if check != loader.GenNone {
+		h = d.DataHash()
+	}
+	l, err := d.loader.Convert(!keepOverrides, check, h)
 	if err != nil {
 		return nil, ch, fmt.Errorf("%s: rebuilding the loader: %w", d.path, err)
 	}

@@ -151,6 +151,11 @@ func (p *parser) run() error {
 		j := start
 		if p.depth > 0 && !p.inComment && p.inString == 0 && !p.lineComment && !p.cont && !p.inDirective {
 			for {
+				// Eight bytes per test while none of them is a class byte.
+				for j+8 <= len(src) && lineClass[src[j]]|lineClass[src[j+1]]|lineClass[src[j+2]]|lineClass[src[j+3]]|
+					lineClass[src[j+4]]|lineClass[src[j+5]]|lineClass[src[j+6]]|lineClass[src[j+7]] == 0 {
+					j += 8
+				}
 				for j < len(src) && lineClass[src[j]] == 0 {
 					j++
 				}

@@ -1,5 +1,7 @@
 package lskel
 
+import "encoding/binary"
+
 // wrapWidth is the widest run of escape tokens bpftool puts on one line.
 const wrapWidth = 78
 
@@ -10,28 +12,47 @@ const hexDigits = "0123456789abcdef"
 // `\xHH` otherwise) and wrapped as bpftool's print_hex does. eol is the line
 // ending to use ("\n" or "\r\n").
 func appendLiteralBody(dst, b []byte, eol string) []byte {
-	dst = append(dst, '\\')
-	dst = append(dst, eol...)
+	// Room for the worst case, then every token stored as four bytes at once (a `\0` token's
+	// last two are overwritten by the next token or cut off at the end): no branch on the
+	// byte's kind, only on the line wrap.
+	need := literalBodyBound(len(b), eol) + 4
+	if cap(dst)-len(dst) < need {
+		dst = append(make([]byte, 0, len(dst)+need), dst...)
+	}
+	n := len(dst)
+	out := dst[:cap(dst)]
+	out[n] = '\\'
+	n++
+	n += copy(out[n:], eol)
 	w := 0
 	for _, c := range b {
-		tw := 4
-		if c == 0 {
-			tw = 2
-		}
+		tw := int(escWidth[c])
 		if w+tw > wrapWidth {
-			dst = append(dst, '\\')
-			dst = append(dst, eol...)
+			out[n] = '\\'
+			n++
+			n += copy(out[n:], eol)
 			w = 0
 		}
 		w += tw
-		if c == 0 {
-			dst = append(dst, '\\', '0')
-		} else {
-			dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
-		}
+		binary.LittleEndian.PutUint32(out[n:], escToken[c])
+		n += tw
 	}
-	return dst
+	return dst[:n]
 }
+
+// escToken is each byte's escape token as bpftool writes it, little-endian: `\0` for zero
+// (two bytes, padded), `\xHH` otherwise; escWidth is its length.
+var escToken, escWidth = func() (tok [256]uint32, width [256]uint8) {
+	for c := range tok {
+		if c == 0 {
+			tok[c], width[c] = uint32('\\')|uint32('0')<<8, 2
+			continue
+		}
+		tok[c] = uint32('\\') | uint32('x')<<8 | uint32(hexDigits[c>>4])<<16 | uint32(hexDigits[c&15])<<24
+		width[c] = 4
+	}
+	return
+}()
 
 // literalBodySize returns len(appendLiteralBody(nil, b, eol)).
 func literalBodySize(b []byte, eol string) int {

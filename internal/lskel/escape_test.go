@@ -82,3 +82,48 @@ func TestLiteralBodyBound(t *testing.T) {
 		}
 	}
 }
+
+// refLiteralBody is the rule written plainly (one append per token), for the table-driven
+// writer to be held to on every byte value, every line position and every prefix of dst.
+func refLiteralBody(b []byte, eol string) string {
+	var sb strings.Builder
+	sb.WriteString("\\" + eol)
+	w := 0
+	for _, c := range b {
+		tok := `\0`
+		if c != 0 {
+			tok = `\x` + string(hexDigits[c>>4]) + string(hexDigits[c&15])
+		}
+		if w+len(tok) > wrapWidth {
+			sb.WriteString("\\" + eol)
+			w = 0
+		}
+		w += len(tok)
+		sb.WriteString(tok)
+	}
+	return sb.String()
+}
+
+func TestAppendLiteralBodyReference(t *testing.T) {
+	var in []byte
+	for i := 0; i < 3*256; i++ { // every byte value, mixed with zero runs of every length
+		in = append(in, byte(i))
+		if i%7 == 0 {
+			in = append(in, make([]byte, i%41)...)
+		}
+	}
+	for _, eol := range []string{"\n", "\r\n"} {
+		for n := 0; n <= len(in); n += 1 + n/16 {
+			b := in[:n]
+			want := refLiteralBody(b, eol)
+			// Into nil, into a prefix with spare capacity, and into a full slice.
+			for _, dst := range [][]byte{nil, append(make([]byte, 0, 64), "xyz"...), []byte("xyz")} {
+				pre := string(dst)
+				got := appendLiteralBody(dst, b, eol)
+				if string(got) != pre+want {
+					t.Fatalf("n=%d eol=%q prefix=%q: got %q, want %q", n, eol, pre, got, pre+want)
+				}
+			}
+		}
+	}
+}

@@ -2,7 +2,10 @@ package cms
 
 import (
 	"bytes"
+	"encoding/asn1"
 	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // berCorpus: DER signatures, their indefinite-length forms, and hand-made elements that hit
@@ -78,4 +81,22 @@ func FuzzNormalLen(f *testing.F) {
 		f.Add(in)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) { checkNormalLen(t, in) })
+}
+
+// Every interned OID reads back as itself, exactly as the general path parses it.
+func TestKnownOIDs(t *testing.T) {
+	for raw, want := range knownOIDs() {
+		elem := cryptobyte.String(appendTLV(nil, 0x06, []byte(raw)))
+		var got asn1.ObjectIdentifier
+		if !elem.ReadASN1ObjectIdentifier(&got) || !got.Equal(want) {
+			t.Fatalf("%x: parses as %v, interned as %v", raw, got, want)
+		}
+		s := cryptobyte.String(appendTLV(nil, 0x06, []byte(raw)))
+		if r, ok := readOID(&s); !ok || !r.Equal(want) {
+			t.Fatalf("readOID(%v) = %v, %v", want, r, ok)
+		}
+	}
+	if len(knownOIDs()) < 30 {
+		t.Fatalf("only %d OIDs interned", len(knownOIDs()))
+	}
 }

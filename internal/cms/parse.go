@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/bpfsig/bpfsig/compat"
@@ -303,6 +304,9 @@ func readOID(s *cryptobyte.String) (asn1.ObjectIdentifier, bool) {
 	if !s.ReadASN1(&raw, cbasn1.OBJECT_IDENTIFIER) {
 		return nil, false
 	}
+	if oid, ok := knownOIDs()[string(raw)]; ok {
+		return oid, true // shared: OIDs read are only compared and printed
+	}
 	var oid asn1.ObjectIdentifier
 	elem := cryptobyte.String(appendTLV(nil, 0x06, raw))
 	if !elem.ReadASN1ObjectIdentifier(&oid) {
@@ -310,6 +314,29 @@ func readOID(s *cryptobyte.String) (asn1.ObjectIdentifier, bool) {
 	}
 	return oid, true
 }
+
+// knownOIDs maps the contents octets of every OID this package names to it, so that reading
+// one allocates nothing.
+var knownOIDs = sync.OnceValue(func() map[string]asn1.ObjectIdentifier {
+	m := map[string]asn1.ObjectIdentifier{}
+	for _, oid := range []asn1.ObjectIdentifier{
+		oidData, oidSignedData, oidMSIndirectData, oidMSStatementType, oidMSSpOpusInfo,
+		oidContentType, oidMessageDigest, oidSigningTime, oidSMIMECapabilites,
+		oidMD4, oidMD5, oidSHA1, oidSHA256, oidSHA384, oidSHA512, oidSHA224,
+		oidSHA3_256, oidSHA3_384, oidSHA3_512, oidSM3, oidStreeb256, oidStreeb512,
+		oidRSAEncryption, oidSHA1WithRSA, oidSHA256WithRSA, oidSHA384WithRSA, oidSHA512WithRSA,
+		oidRSAPSS, oidECDSAWithSHA1, oidECDSAWithSHA224, oidECDSAWithSHA256, oidECDSAWithSHA384,
+		oidECDSAWithSHA512, oidECDSAWithSHA3_2, oidECDSAWithSHA3_3, oidECDSAWithSHA3_5,
+		oidGOST2012Key256, oidGOST2012Key512,
+	} {
+		der, err := asn1.Marshal(oid)
+		if err != nil {
+			panic(err)
+		}
+		m[string(der[2:])] = oid // every OID here is shorter than 128 octets: a 2-octet header
+	}
+	return m
+})
 
 // readVersion reads a version INTEGER as pkcs7_note_*_version do: one contents octet,
 // value 1 or 3, else EINVAL.

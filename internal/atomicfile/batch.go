@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/bpfsig/bpfsig/internal/fsio"
@@ -24,9 +25,9 @@ import (
 type Batch struct {
 	mu      sync.Mutex
 	staged  []*stagedFile
-	targets map[string]string // resolved target -> path staged for it
+	targets map[string]string // stageKey of a target -> path staged for it
 	methods map[string]dirMethod
-	dirs    map[string]string // a target directory as given -> absolute, links resolved
+	dirs    []fs.FileInfo // the distinct target directories staged into (see stageKey)
 	closed  bool
 }
 
@@ -141,35 +142,37 @@ func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
 	return nil
 }
 
-// stageKey names target by its absolute path with the directory's links resolved, so that
-// "d/a", "d/../d/a" and "dirlink/a" are one target. Each directory is resolved once per
-// batch (the files of a batch share few directories).
+// stageKey names target by its directory's identity (the file the kernel finds when it
+// resolves the directory as spelled, links and ".." included) and its name, so that "d/a",
+// "d/../d/a", "dirlink/a" and "link/../d/a" (link leading to a subdirectory of the parent
+// of d) are one target, and two spellings that look alike but name different directories
+// are two. The directory is looked up anew at each Stage (one stat): a directory replaced
+// by a link while the batch is open is resolved as it now is, never as it was for an
+// earlier file. The distinct directories of a batch are few, so they are compared one by
+// one with os.SameFile (portable, where device and inode numbers are not).
 func (b *Batch) stageKey(target string) (string, error) {
 	dir, base := filepath.Split(target)
-	b.mu.Lock()
-	real, ok := b.dirs[dir]
-	b.mu.Unlock()
-	if ok {
-		return filepath.Join(real, base), nil
+	if dir == "" {
+		dir = "."
 	}
-	abs, err := filepath.Abs(target)
+	fi, err := os.Stat(dir)
 	if err != nil {
-		return "", err
-	}
-	adir, abase := filepath.Split(abs)
-	real, err = filepath.EvalSymlinks(adir)
-	if err != nil {
-		return abs, nil // the directory is missing: creating the temporary will say so
-	}
-	if abase == base { // Abs kept the name (it always does for a clean one): cache the directory
-		b.mu.Lock()
-		if b.dirs == nil {
-			b.dirs = map[string]string{}
+		// The directory is missing (or unreadable): creating the temporary will say so.
+		abs, err := filepath.Abs(target)
+		if err != nil {
+			return "", err
 		}
-		b.dirs[dir] = real
-		b.mu.Unlock()
+		return "path:" + abs, nil
 	}
-	return filepath.Join(real, abase), nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, d := range b.dirs {
+		if os.SameFile(d, fi) {
+			return strconv.Itoa(i) + "/" + base, nil
+		}
+	}
+	b.dirs = append(b.dirs, fi)
+	return strconv.Itoa(len(b.dirs)-1) + "/" + base, nil
 }
 
 // Abort removes every staged temporary; no target is touched. The batch cannot be used

@@ -1,0 +1,61 @@
+package atomicfile
+
+import (
+	"os"
+	"testing"
+)
+
+// TestBatchSameTargetDotDotAfterLink: ".." after a directory link leaves the directory the
+// link leads to (as the kernel resolves it), not the one the spelling shows. "l/../x/a",
+// with l a link to d/sub, is d/x/a: staged with d/x/a it is a duplicate, and it is not the
+// unrelated x/a.
+func TestBatchSameTargetDotDotAfterLink(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFile(t, "d/x/a", "old")
+	writeFile(t, "x/a", "other")
+	if err := os.MkdirAll("d/sub", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, "d/sub", "l")
+
+	b := NewBatch()
+	if err := b.Stage("d/x/a", []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkErr(t, b.Stage("l/../x/a", []byte("2"), 0o644), "l/../x/a", "the same file is already staged as d/x/a")
+	if err := b.Stage("x/a", []byte("3"), 0o644); err != nil {
+		t.Fatalf("x/a is another file than d/x/a: %v", err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(t, "d/x/a"); got != "1" {
+		t.Errorf("d/x/a = %q, want 1", got)
+	}
+	if got := content(t, "x/a"); got != "3" {
+		t.Errorf("x/a = %q, want 3", got)
+	}
+	noTemps(t, ".")
+}
+
+// TestBatchSameTargetLinkSwappedIn: a directory replaced by a link while a batch is open
+// is resolved as it is when each file is staged, never as it was for an earlier one: after
+// s becomes a link to t, s/a and t/a are one target.
+func TestBatchSameTargetLinkSwappedIn(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFile(t, "s/b", "old")
+	writeFile(t, "t/a", "old")
+	b := NewBatch()
+	defer b.Abort()
+	if err := b.Stage("s/b", []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename("s", "s.old"); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, "t", "s")
+	if err := b.Stage("s/a", []byte("2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkErr(t, b.Stage("t/a", []byte("3"), 0o644), "t/a", "the same file is already staged as s/a")
+}

@@ -25,9 +25,9 @@ import (
 type Batch struct {
 	mu      sync.Mutex
 	staged  []*stagedFile
-	targets map[string]string // stageKey of a target -> path staged for it
-	methods map[string]dirMethod
-	dirs    []fs.FileInfo // the distinct target directories staged into (see stageKey)
+	targets map[string]string   // stageKey of a target -> path staged for it
+	methods map[fsID]syncMethod // per file system, decided once per batch
+	dirs    []fs.FileInfo       // the distinct target directories staged into (see stageKey)
 	closed  bool
 }
 
@@ -42,29 +42,29 @@ type stagedFile struct {
 	fs      fsID
 }
 
-// dirMethod is the durability method of one directory, decided once per batch.
-type dirMethod struct {
-	m  syncMethod
-	fs fsID
-}
-
 // NewBatch returns an empty batch.
-func NewBatch() *Batch { return &Batch{targets: map[string]string{}, methods: map[string]dirMethod{}} }
+func NewBatch() *Batch { return &Batch{targets: map[string]string{}, methods: map[fsID]syncMethod{}} }
 
-// method returns (and remembers) how temporaries in dir are made durable.
-func (b *Batch) method(dir string) dirMethod {
+// method returns how the temporary f is made durable, and the file system whose flush
+// covers it, both decided from the file itself (fstat, fstatfs), never from the name of its
+// directory, which a link swapped in mid-batch may have sent to another file system. Each
+// file system is inspected once per batch.
+func (b *Batch) method(f *os.File) (syncMethod, fsID) {
+	id, err := fileFS(f)
+	if err != nil {
+		return syncPerFile, 0
+	}
 	b.mu.Lock()
-	dm, ok := b.methods[dir]
+	m, ok := b.methods[id]
 	b.mu.Unlock()
 	if ok {
-		return dm
+		return m, id
 	}
-	m, id := methodFor(dir)
-	dm = dirMethod{m, id}
+	m = choose(inspectFile(f, id))
 	b.mu.Lock()
-	b.methods[dir] = dm
+	b.methods[id] = m
 	b.mu.Unlock()
-	return dm
+	return m, id
 }
 
 // Len returns the number of files staged.
@@ -130,8 +130,8 @@ func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
 	}
 	// Where one flush will cover the batch, the device starts writing this file now, while
 	// the caller prepares the next one; Commit then only waits for it.
-	if dm := b.method(dir); dm.m == syncBatched && startWriteback(f) == nil {
-		s.batched, s.fs = true, dm.fs
+	if m, id := b.method(f); m == syncBatched && startWriteback(f) == nil {
+		s.batched, s.fs = true, id
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -36,13 +36,18 @@ func forcedMethod() (m syncMethod, ok bool) {
 // identity (temporaries on one file system share its one flush).
 func methodFor(dir string) (syncMethod, fsID) {
 	id, batchSafe := inspectFS(dir)
+	return choose(batchSafe), id
+}
+
+// choose applies BPFSIG_FSYNC_METHOD, then the file system's rule.
+func choose(batchSafe bool) syncMethod {
 	if m, forced := forcedMethod(); forced {
-		return m, id
+		return m
 	}
 	if batchSafe && haveSyncFileRange {
-		return syncBatched, id
+		return syncBatched
 	}
-	return syncPerFile, id
+	return syncPerFile
 }
 
 // SyncMethod names how a [Batch] makes files written into dir durable: "batch" (writeback

@@ -25,12 +25,47 @@ func inspectFS(dir string) (fsID, bool) {
 	if err := unix.Stat(dir, &st); err != nil {
 		return 0, false
 	}
-	id := fsID(st.Dev)
 	var sfs unix.Statfs_t
 	if err := unix.Statfs(dir, &sfs); err != nil {
-		return id, false
+		return fsID(st.Dev), false
 	}
-	return id, batchSafe(int64(sfs.Type), func() ([]byte, []byte, bool) { return ext4State(uint64(st.Dev)) })
+	return fsID(st.Dev), batchSafe(int64(sfs.Type), func() ([]byte, []byte, bool) { return ext4State(uint64(st.Dev)) })
+}
+
+// fileFS returns the file system f is on (fstat: the file itself, not a name that may
+// since lead elsewhere).
+func fileFS(f *os.File) (fsID, error) {
+	var st unix.Stat_t
+	if err := fstat(f, &st); err != nil {
+		return 0, err
+	}
+	return fsID(st.Dev), nil
+}
+
+// inspectFile is inspectFS of the file system f is on, asked through f (fstatfs).
+func inspectFile(f *os.File, id fsID) bool {
+	var sfs unix.Statfs_t
+	sc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var serr error
+	if err := sc.Control(func(fd uintptr) { serr = unix.Fstatfs(int(fd), &sfs) }); err != nil || serr != nil {
+		return false
+	}
+	return batchSafe(int64(sfs.Type), func() ([]byte, []byte, bool) { return ext4State(uint64(id)) })
+}
+
+func fstat(f *os.File, st *unix.Stat_t) error {
+	sc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := sc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), st) }); err != nil {
+		return err
+	}
+	return serr
 }
 
 // batchSafe is the rule: the batched form is safe on XFS, and on ext4 when ext4Safe says

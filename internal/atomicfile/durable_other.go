@@ -16,6 +16,9 @@ type fsID uint64
 
 func inspectFS(dir string) (fsID, bool) { return 0, false }
 
+func fileFS(f *os.File) (fsID, error)      { return 0, errNoWriteback }
+func inspectFile(f *os.File, id fsID) bool { return false }
+
 var errNoWriteback = errors.New("no writeback-only sync on this system")
 
 func startWriteback(f *os.File) error { return errNoWriteback }

@@ -303,12 +303,14 @@ func (s *stagedFile) rename() error {
 }
 
 // flushFileSystems makes the batched temporaries durable: one fsync of a new empty file per
-// file system, in the directory of the first temporary staged there. Its errors name that
-// directory and how many files it covered.
+// file system, in the directory of the first temporary staged there. Should that directory
+// now be on another file system (a link switched since), the flush would cover nothing of
+// this one: each of its temporaries is fsynced instead. Its errors name that directory and
+// how many files it covered, or the file whose fsync failed.
 func flushFileSystems(staged []*stagedFile) []error {
 	type flush struct {
-		dir string
-		n   int
+		dir   string
+		files []*stagedFile
 	}
 	var order []fsID
 	by := map[fsID]*flush{}
@@ -317,35 +319,52 @@ func flushFileSystems(staged []*stagedFile) []error {
 			continue
 		}
 		if f, ok := by[s.fs]; ok {
-			f.n++
+			f.files = append(f.files, s)
 			continue
 		}
-		by[s.fs] = &flush{dir: filepath.Dir(s.tmp), n: 1}
+		by[s.fs] = &flush{dir: filepath.Dir(s.tmp), files: []*stagedFile{s}}
 		order = append(order, s.fs)
 	}
 	errs := make([]error, len(order))
 	parallel(len(order), func(i int) {
-		f := by[order[i]]
-		if err := flushFS(f.dir); err != nil {
-			errs[i] = fmt.Errorf("writing %d file(s) into %s: %w", f.n, f.dir, err)
+		id := order[i]
+		f := by[id]
+		err := flushFS(f.dir, id)
+		if errors.Is(err, errFlushElsewhere) {
+			var each []error
+			for _, s := range f.files {
+				if err := s.f.Sync(); err != nil {
+					each = append(each, wrap("writing", s.path, err))
+				}
+			}
+			errs[i] = errors.Join(each...)
+			return
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("writing %d file(s) into %s: %w", len(f.files), f.dir, err)
 		}
 	})
 	return errs
 }
 
-// flushFS fsyncs a new empty temporary in dir and removes it: on a file system with the
-// property the package documentation states, that commits every earlier metadata change and flushes the
-// device cache.
-func flushFS(dir string) error {
+// errFlushElsewhere: the flush file landed on another file system than the one to flush.
+var errFlushElsewhere = errors.New("flush file on another file system")
+
+// flushFS fsyncs a new empty temporary in dir, which must be on file system id, and removes
+// it: on a file system with the property the package documentation states, that commits
+// every earlier metadata change and flushes the device cache.
+func flushFS(dir string, id fsID) error {
 	f, err := createLocked(dir, "flush")
 	if err != nil {
 		return bare(err)
 	}
 	name := f.Name()
-	err = f.Sync()
-	f.Close()
-	os.Remove(name)
-	if err != nil {
+	defer os.Remove(name)
+	defer f.Close()
+	if got, err := fileFS(f); err != nil || got != id {
+		return errFlushElsewhere
+	}
+	if err := f.Sync(); err != nil {
 		return fmt.Errorf("flush: %w", bare(err))
 	}
 	return nil

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"testing"
 
@@ -48,5 +49,37 @@ func TestBatchMethodFollowsTheTemporary(t *testing.T) {
 		if s.batched && s.fs != fsID(st.Dev) {
 			t.Errorf("%s: covered by the flush of device %d, but its temporary is on device %d", s.path, s.fs, st.Dev)
 		}
+	}
+}
+
+// TestBatchFlushOnItsFileSystem: the one flush of a file system is made there; when the
+// directory it is made in now leads to another file system, it is refused (and Commit
+// fsyncs that file system's temporaries one by one instead), leaving nothing behind.
+func TestBatchFlushOnItsFileSystem(t *testing.T) {
+	t.Setenv(methodEnv, "")
+	journaled := loopExt4(t)
+	bare := loopExt4(t, "-O", "^has_journal")
+	t.Chdir(t.TempDir())
+	symlink(t, journaled, "out")
+	b := NewBatch()
+	defer b.Abort()
+	if err := b.Stage("out/a", []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !b.staged[0].batched {
+		t.Fatal("out/a on journaled ext4 not batched")
+	}
+	id := b.staged[0].fs
+	if err := flushFS("out", id); err != nil {
+		t.Fatalf("flush on its own file system: %v", err)
+	}
+	os.Remove("out")
+	symlink(t, bare, "out")
+	if err := flushFS("out", id); !errors.Is(err, errFlushElsewhere) {
+		t.Fatalf("flush through a link now leading to another file system: %v, want errFlushElsewhere", err)
+	}
+	noTemps(t, bare)
+	if errs := flushFileSystems(b.staged); errors.Join(errs...) != nil {
+		t.Fatalf("flushFileSystems falling back to fsync: %v", errs)
 	}
 }

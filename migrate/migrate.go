@@ -567,13 +567,33 @@ func (wr *writer) stage() {
 	close(wr.commits)
 }
 
+// beforeCommit, when set (by tests), runs before each batch is committed, with its paths.
+var beforeCommit func(paths []string)
+
 func (wr *writer) commit() {
 	defer close(wr.done)
 	for bt := range wr.commits {
+		if beforeCommit != nil {
+			paths := make([]string, len(bt.writes))
+			for i, w := range bt.writes {
+				paths[i] = w.path
+			}
+			beforeCommit(paths)
+		}
+		// Each file is judged by its own part of the commit's error: a file renamed into
+		// place is Migrated even when another of the batch could not be.
 		if err := bt.b.Commit(); err != nil {
 			for _, w := range bt.writes {
-				w.fail(err)
-				wr.failed(w.r)
+				placed, ferr := atomicfile.Placed(err, w.path)
+				switch {
+				case ferr == nil:
+				case placed: // written, but its directory's sync failed: not known durable
+					w.r.Outcome, w.r.Reason = Failed, ferr.Error()+" (the new file is in place but may not survive a crash)"
+					wr.failed(w.r)
+				default:
+					w.fail(ferr)
+					wr.failed(w.r)
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -258,25 +259,92 @@ func (b *Batch) Commit() error {
 	// (2) Renames. On Unix the descriptor, and so the lock, is kept until the temporary
 	// has its final name; Windows cannot rename an open file.
 	var failed []error
-	dirs := map[string]bool{}
+	dirs := map[string][]string{} // directory -> the paths renamed into it
 	var dirList []string
 	for _, s := range staged {
 		if err := s.rename(); err != nil {
-			failed = append(failed, err)
+			failed = append(failed, &NotPlacedError{Path: s.path, Err: err})
 			s.discard()
 			continue
 		}
 		d := filepath.Dir(s.target)
-		if !dirs[d] {
-			dirs[d] = true
+		if _, ok := dirs[d]; !ok {
 			dirList = append(dirList, d)
 		}
+		dirs[d] = append(dirs[d], s.path)
 	}
 
 	// (3) One fsync per directory.
 	derrs := make([]error, len(dirList))
-	parallel(len(dirList), func(i int) { derrs[i] = syncDir(dirList[i]) })
+	parallel(len(dirList), func(i int) {
+		if err := syncDir(dirList[i]); err != nil {
+			derrs[i] = &DirSyncError{Dir: dirList[i], Paths: dirs[dirList[i]], Err: err}
+		}
+	})
 	return errors.Join(append(failed, derrs...)...)
+}
+
+// NotPlacedError is how Commit reports a staged file that it could not put in place once
+// the batch's data was durable (its rename, step 2): that file's target is as it was, while
+// the other files of the batch were renamed. Path is the path given to Stage.
+type NotPlacedError struct {
+	Path string
+	Err  error // names Path and the reason
+}
+
+func (e *NotPlacedError) Error() string { return e.Err.Error() }
+func (e *NotPlacedError) Unwrap() error { return e.Err }
+
+// DirSyncError is how Commit reports a directory it could not fsync after renaming files
+// into it (step 3): those files are in place, but their renames may not survive a crash.
+type DirSyncError struct {
+	Dir   string   // the directory of the targets
+	Paths []string // the paths, as given to Stage, renamed into Dir
+	Err   error    // names Dir and the reason
+}
+
+func (e *DirSyncError) Error() string { return e.Err.Error() }
+func (e *DirSyncError) Unwrap() error { return e.Err }
+
+// Placed reports, for a file staged as path into a batch whose Commit returned err,
+// whether it was put in place (renamed over its target) and, when it was not or its
+// directory sync failed, the error that concerns it. A nil err places every file; an err
+// with neither a [NotPlacedError] nor a [DirSyncError] in it (step 1 failed) placed none,
+// and concerns every file.
+func Placed(err error, path string) (placed bool, ferr error) {
+	if err == nil {
+		return true, nil
+	}
+	var all []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		all = j.Unwrap()
+	} else {
+		all = []error{err}
+	}
+	reached := false // step 2 ran: err is of steps 2 and 3 only
+	for _, e := range all {
+		var np *NotPlacedError
+		var ds *DirSyncError
+		switch {
+		case errors.As(e, &np):
+			reached = true
+			if np.Path == path {
+				return false, np
+			}
+		case errors.As(e, &ds):
+			reached = true
+		}
+	}
+	if !reached {
+		return false, err
+	}
+	for _, e := range all {
+		var ds *DirSyncError
+		if errors.As(e, &ds) && slices.Contains(ds.Paths, path) {
+			return true, ds
+		}
+	}
+	return true, nil
 }
 
 // rename puts the temporary in place, after checking that the target did not become

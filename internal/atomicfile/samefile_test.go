@@ -1,7 +1,9 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -58,4 +60,44 @@ func TestBatchSameTargetLinkSwappedIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkErr(t, b.Stage("t/a", []byte("3"), 0o644), "t/a", "the same file is already staged as s/a")
+}
+
+// TestPlaced: Commit's error tells each file's fate. A target that became a directory after
+// staging is the only file not placed; the others are placed with no error of their own.
+// A batch whose data could not be made durable placed none.
+func TestPlaced(t *testing.T) {
+	t.Chdir(t.TempDir())
+	b := NewBatch()
+	for _, p := range []string{"d/a", "d/b", "e/c"} {
+		writeFile(t, p, "old")
+		if err := b.Stage(p, []byte("new"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Remove("d/b")
+	os.Mkdir("d/b", 0o755)
+	err := b.Commit()
+	if err == nil {
+		t.Fatal("Commit over a directory succeeded")
+	}
+	for _, tc := range []struct {
+		path   string
+		placed bool
+		err    string
+	}{{"d/a", true, ""}, {"d/b", false, "d/b: is a directory"}, {"e/c", true, ""}} {
+		placed, ferr := Placed(err, tc.path)
+		if placed != tc.placed || (ferr == nil) != (tc.err == "") || (ferr != nil && !strings.Contains(ferr.Error(), tc.err)) {
+			t.Errorf("Placed(%s) = %v, %v; want %v, %q", tc.path, placed, ferr, tc.placed, tc.err)
+		}
+		if tc.placed && content(t, tc.path) != "new" {
+			t.Errorf("%s placed but holds %q", tc.path, content(t, tc.path))
+		}
+	}
+	if placed, ferr := Placed(nil, "d/a"); !placed || ferr != nil {
+		t.Errorf("Placed(nil) = %v, %v", placed, ferr)
+	}
+	step1 := errors.New("writing d/a: input/output error")
+	if placed, ferr := Placed(errors.Join(step1), "e/c"); placed || ferr == nil {
+		t.Errorf("Placed after a failed step 1 = %v, %v; want not placed, the error", placed, ferr)
+	}
 }

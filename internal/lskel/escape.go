@@ -15,7 +15,7 @@ func appendLiteralBody(dst, b []byte, eol string) []byte {
 	// Room for the worst case, then every token stored as four bytes at once (a `\0` token's
 	// last two are overwritten by the next token or cut off at the end): no branch on the
 	// byte's kind, only on the line wrap.
-	need := literalBodyBound(len(b), eol) + 4
+	need := literalBodyBound(len(b), eol)
 	if cap(dst)-len(dst) < need {
 		dst = append(make([]byte, 0, len(dst)+need), dst...)
 	}
@@ -92,7 +92,9 @@ func isHex(c byte) bool   { return unhex[c] != 0xff }
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // literalBodyBound is at least literalBodySize(b, eol) for any n = len(b)
-// bytes, without reading them: a line holds at least 19 tokens.
+// bytes, without reading them (a line holds at least 19 tokens), plus the
+// four bytes appendLiteralBody's last four-byte store may reach past the
+// text: a buffer of that capacity is never reallocated by it.
 func literalBodyBound(n int, eol string) int {
-	return (1+len(eol))*(n/19+2) + 4*n
+	return (1+len(eol))*(n/19+2) + 4*n + 4
 }

@@ -97,7 +97,8 @@ func TestVerify(t *testing.T) {
 func tampered(t *testing.T, name string, f func(insn, data, sig []byte) ([]byte, []byte, []byte)) string {
 	a := testfix.Artifact(t, name)
 	nf := a.File().Clone()
-	insn, data, sig := f(a.Insn(), a.Data(), a.Sig())
+	// The Doc's blobs are shared views of the parsed header: f edits copies.
+	insn, data, sig := f(bytes.Clone(a.Insn()), bytes.Clone(a.Data()), bytes.Clone(a.Sig()))
 	nf.SetInsn(insn)
 	nf.SetData(data)
 	nf.SetSignature(sig, a.ExclHash())

@@ -58,3 +58,34 @@ func TestRunOneRenameFailsInABatch(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanTwoSpellingsThroughALinkInOut: a link inside --out (out/a -> b, or out/a ->
+// sub/.., spelled with "..") makes two sources' targets one file; Plan refuses the run,
+// naming both, whatever the spelling of the link.
+func TestPlanTwoSpellingsThroughALinkInOut(t *testing.T) {
+	// l leads to c/d: "l/../../b" is out/b as the kernel resolves it (lexically it would be
+	// outside out).
+	for _, link := range []string{"b", "./b", "c/../b", "c/../c/../b", "l/../../b"} {
+		t.Run(link, func(t *testing.T) {
+			src := tree(t, map[string]string{"a/x.skel.h": "legacy-v1", "b/x.skel.h": "legacy-v1"})
+			out := filepath.Join(t.TempDir(), "out")
+			for _, d := range []string{"b", "c/d"} {
+				if err := os.MkdirAll(filepath.Join(out, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Symlink("c/d", filepath.Join(out, "l")); err != nil {
+				t.Skip(err)
+			}
+			if err := os.Symlink(link, filepath.Join(out, "a")); err != nil {
+				t.Skip(err)
+			}
+			o := opts(t)
+			o.Out = out
+			_, _, err := migrate.Plan([]string{src}, &o)
+			if err == nil || !strings.Contains(err.Error(), "would both be written to") {
+				t.Fatalf("Plan: %v, want the two sources refused as one target", err)
+			}
+		})
+	}
+}

@@ -96,6 +96,19 @@ func TestPlaced(t *testing.T) {
 	if placed, ferr := Placed(nil, "d/a"); !placed || ferr != nil {
 		t.Errorf("Placed(nil) = %v, %v", placed, ferr)
 	}
+	// A directory whose sync failed: its files are placed, with that error; others are not
+	// concerned.
+	ds := &DirSyncError{Dir: "d", Paths: []string{"d/a"}, Err: errors.New("sync directory d: input/output error")}
+	joined := errors.Join(&NotPlacedError{Path: "d/b", Err: errors.New("writing d/b: is a directory")}, ds)
+	for _, tc := range []struct {
+		path   string
+		placed bool
+		err    error
+	}{{"d/a", true, ds}, {"e/c", true, nil}} {
+		if placed, ferr := Placed(joined, tc.path); placed != tc.placed || ferr != tc.err {
+			t.Errorf("Placed(%s) after a failed directory sync = %v, %v; want %v, %v", tc.path, placed, ferr, tc.placed, tc.err)
+		}
+	}
 	step1 := errors.New("writing d/a: input/output error")
 	if placed, ferr := Placed(errors.Join(step1), "e/c"); placed || ferr == nil {
 		t.Errorf("Placed after a failed step 1 = %v, %v; want not placed, the error", placed, ferr)

@@ -217,7 +217,9 @@ const syncWorkers = 32
 // removed, the others are still renamed (their data is already on disk); (3) fsync each
 // distinct directory once, so that the renames survive a crash. Commit returns nil only
 // when all three steps succeeded for every file; each error it joins names the user's path
-// or directory, never a temporary. The batch cannot be used afterwards.
+// or directory, never a temporary: step (2)'s are [*NotPlacedError], step (3)'s
+// [*DirSyncError], and [Placed] tells from the error what happened to each file. The batch
+// cannot be used afterwards.
 //
 // No target is renamed before its own data is durable, in either form. Step (1) is never
 // a syncfs(2) of the file system: syncfs would also write out every other process's dirty

@@ -35,3 +35,22 @@ func BenchmarkMigrateRewrite(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvert is the migration's loader rewrite in one pass: a legacy-v1 loader to v2
+// (check replaced, overrides dropped) and to no check (raw).
+func BenchmarkConvert(b *testing.B) {
+	l, err := Decode(insn(b, "legacy-v1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, g := range map[string]Generation{"v2": GenV2, "none": GenNone} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := l.Convert(true, g, [32]byte{1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -10,7 +10,9 @@ import "fmt"
 // It is the one-pass form of RemoveCheck, RemoveOverrides and InsertCheck, with the same
 // results byte for byte.
 func (l *Loader) Convert(dropOverrides bool, gen Generation, hash [32]byte) (*Loader, error) {
-	out := l.raw
+	// l is a decoded loader: its bytes and layout are known good, so the edits skip their
+	// input checks, and the result is validated once, by the decode at the end.
+	out, second := l.raw, l.second
 	var err error
 	// The check sits at S, before every override block; all the blocks go in one pass.
 	var spans []Span
@@ -23,7 +25,10 @@ func (l *Loader) Convert(dropOverrides bool, gen Generation, hash [32]byte) (*Lo
 		}
 	}
 	if len(spans) > 0 {
-		if out, err = RemoveSpans(out, spans); err != nil {
+		if out, err = removeSpans(out, second, spans); err != nil {
+			return nil, fmt.Errorf("removing the check and override blocks: %w", err)
+		}
+		if second, err = layout(out); err != nil {
 			return nil, fmt.Errorf("removing the check and override blocks: %w", err)
 		}
 	}
@@ -35,7 +40,7 @@ func (l *Loader) Convert(dropOverrides bool, gen Generation, hash [32]byte) (*Lo
 		if blk == nil {
 			return nil, shapeErr(l.bodyStart, ErrOffsetRange, "check %s at slot %d: jumps to L do not fit s16", gen, l.bodyStart)
 		}
-		if out, err = InsertSlots(out, l.bodyStart, blk); err != nil {
+		if out, err = insertSlots(out, second, l.bodyStart, blk); err != nil {
 			return nil, fmt.Errorf("inserting a %s check block: %w", gen, err)
 		}
 	}

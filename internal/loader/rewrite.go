@@ -179,6 +179,12 @@ func RemoveSlots(insn []byte, start, n int) ([]byte, error) {
 	if err := checkTargets(insn, second); err != nil {
 		return nil, err
 	}
+	return removeSlots(insn, second, start, n)
+}
+
+// removeSlots is RemoveSlots on a program already known to be well formed, whose layout is
+// second.
+func removeSlots(insn []byte, second []bool, start, n int) ([]byte, error) {
 	total := len(second)
 	if start < 0 || n < 0 || start > total || n > total-start {
 		return nil, shapeErr(start, ErrShape, "block [%d, %d+%d) is outside the program (%d slots)", start, start, n, total)
@@ -249,6 +255,23 @@ func InsertSlots(insn []byte, at int, block []byte) ([]byte, error) {
 	if err := checkTargets(insn, second); err != nil {
 		return nil, err
 	}
+	out, err := insertSlots(insn, second, at, block)
+	if err != nil {
+		return nil, err
+	}
+	outSecond, err := layout(out)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTargets(out, outSecond); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// insertSlots is InsertSlots on a program already known to be well formed, whose layout is
+// second, without the final validation of the result (the caller decodes it).
+func insertSlots(insn []byte, second []bool, at int, block []byte) ([]byte, error) {
 	if _, err := layout(block); err != nil {
 		se := err.(*ShapeError)
 		return nil, shapeErr(at, ErrShape, "inserted block: slot %d: %s", se.Slot, se.Reason)
@@ -289,13 +312,6 @@ func InsertSlots(insn []byte, at int, block []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	outSecond, err := layout(out)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkTargets(out, outSecond); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 
@@ -307,15 +323,21 @@ type Span struct{ Start, Len int }
 // errors for a jump into a block, a block that splits an ld_imm64 and offsets that no longer
 // fit. spans must be sorted and disjoint. insn itself is never modified.
 func RemoveSpans(insn []byte, spans []Span) ([]byte, error) {
-	if len(spans) == 1 {
-		return RemoveSlots(insn, spans[0].Start, spans[0].Len)
-	}
 	second, err := layout(insn)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkTargets(insn, second); err != nil {
 		return nil, err
+	}
+	return removeSpans(insn, second, spans)
+}
+
+// removeSpans is RemoveSpans on a program already known to be well formed, whose layout is
+// second.
+func removeSpans(insn []byte, second []bool, spans []Span) ([]byte, error) {
+	if len(spans) == 1 {
+		return removeSlots(insn, second, spans[0].Start, spans[0].Len)
 	}
 	total := len(second)
 	// removedBefore[t] is the number of removed slots before slot t (t = total allowed);

@@ -2,7 +2,6 @@ package atomicfile
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,27 +44,14 @@ func fileFS(f *os.File) (fsID, error) {
 // inspectFile is inspectFS of the file system f is on, asked through f (fstatfs).
 func inspectFile(f *os.File, id fsID) bool {
 	var sfs unix.Statfs_t
-	sc, err := f.SyscallConn()
-	if err != nil {
-		return false
-	}
-	var serr error
-	if err := sc.Control(func(fd uintptr) { serr = unix.Fstatfs(int(fd), &sfs) }); err != nil || serr != nil {
+	if withFD(f, func(fd int) error { return unix.Fstatfs(fd, &sfs) }) != nil {
 		return false
 	}
 	return batchSafe(int64(sfs.Type), func() ([]byte, []byte, bool) { return ext4State(uint64(id)) })
 }
 
 func fstat(f *os.File, st *unix.Stat_t) error {
-	sc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := sc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), st) }); err != nil {
-		return err
-	}
-	return serr
+	return withFD(f, func(fd int) error { return unix.Fstat(fd, st) })
 }
 
 // batchSafe is the rule: the batched form is safe on XFS, and on ext4 when ext4Safe says
@@ -130,20 +116,12 @@ func waitWriteback(f *os.File) error {
 }
 
 func syncRange(f *os.File, flags int) error {
-	sc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
 	var serr error
-	if err := sc.Control(func(fd uintptr) {
-		for {
-			serr = unix.SyncFileRange(int(fd), 0, 0, flags)
-			if !errors.Is(serr, unix.EINTR) {
-				return
-			}
-		}
-	}); err != nil {
-		return err
+	if err := withFD(f, func(fd int) error {
+		serr = unix.SyncFileRange(fd, 0, 0, flags)
+		return serr
+	}); err != nil && serr == nil {
+		return err // the descriptor could not be reached
 	}
 	if serr != nil {
 		return os.NewSyscallError("sync_file_range", serr)

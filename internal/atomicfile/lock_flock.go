@@ -13,21 +13,7 @@ const haveLocks = true
 // tryLock takes an exclusive flock on f without waiting; errHeld if another open file
 // holds it. The lock lasts until f is closed.
 func tryLock(f *os.File) error {
-	sc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var lerr error
-	if err := sc.Control(func(fd uintptr) {
-		for {
-			lerr = syscall.Flock(int(fd), syscall.LOCK_EX|syscall.LOCK_NB)
-			if !errors.Is(lerr, syscall.EINTR) {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
+	lerr := withFD(f, func(fd int) error { return syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) })
 	if errors.Is(lerr, syscall.EWOULDBLOCK) {
 		return errHeld
 	}
@@ -50,20 +36,7 @@ func lockDir(dir string, exclusive bool) (unlock func()) {
 	if exclusive {
 		how = syscall.LOCK_EX
 	}
-	sc, err := d.SyscallConn()
-	if err != nil {
-		d.Close()
-		return func() {}
-	}
-	var lerr error
-	sc.Control(func(fd uintptr) {
-		for {
-			if lerr = syscall.Flock(int(fd), how); !errors.Is(lerr, syscall.EINTR) {
-				return
-			}
-		}
-	})
-	if lerr != nil {
+	if err := withFD(d, func(fd int) error { return syscall.Flock(fd, how) }); err != nil {
 		d.Close()
 		return func() {}
 	}

@@ -241,13 +241,13 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	var jobs []Job
 	seen := map[string]string{}
 	checkedDirs := map[string]bool{}
-	ids := &identities{paths: inputs}
+	ids := fsio.NewFileSet(inputs)
 	var res fsio.Resolver // the targets share few directories: resolve each once
 	for _, f := range w.Files {
 		tgt := f.Path
 		if !opts.InPlace {
 			tgt = filepath.Join(opts.Out, f.Rel)
-			if in, same, err := ids.find(tgt); err != nil {
+			if in, same, err := ids.Find(tgt); err != nil {
 				return nil, nil, err
 			} else if same {
 				return nil, nil, usageErr("target %s is the input %s: use --in-place to rewrite sources (with backups)", tgt, in)
@@ -280,57 +280,6 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	}
 	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].Source < jobs[j].Source })
 	return jobs, skipped, nil
-}
-
-// identities finds which input, if any, a target is (by any spelling, link or hard link),
-// as fsio.FindSame does, but stats the inputs once for all targets rather than once per
-// target: a re-run over n existing targets makes n+n stats, not n².
-type identities struct {
-	paths []string
-	index map[sizeTime][]identity // built at the first target that exists
-}
-
-type sizeTime struct {
-	size int64
-	mod  int64
-}
-
-type identity struct {
-	path string
-	fi   fs.FileInfo
-}
-
-// find returns the input target is; two names of one file have the same size and
-// modification time, so only inputs sharing both are compared (os.SameFile).
-func (ids *identities) find(target string) (string, bool, error) {
-	ft, err := os.Stat(target)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	if ids.index == nil {
-		ids.index = map[sizeTime][]identity{}
-		for _, p := range ids.paths {
-			fi, err := os.Stat(p)
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				ids.index = nil
-				return "", false, err
-			}
-			k := sizeTime{fi.Size(), fi.ModTime().UnixNano()}
-			ids.index[k] = append(ids.index[k], identity{p, fi})
-		}
-	}
-	for _, c := range ids.index[sizeTime{ft.Size(), ft.ModTime().UnixNano()}] {
-		if os.SameFile(ft, c.fi) {
-			return c.path, true, nil
-		}
-	}
-	return "", false, nil
 }
 
 // checkReport refuses a report path that names an input, a target or a backup of the

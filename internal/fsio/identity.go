@@ -47,6 +47,59 @@ func FindSame(target string, paths []string) (match string, ok bool, err error) 
 	return "", false, nil
 }
 
+// A FileSet answers FindSame for many targets against one list of paths, stating the paths
+// once for all targets rather than once per target (n targets: n+len(paths) stats, not
+// n×len(paths)). Two names of one file have the same size and modification time, so only
+// paths sharing both with the target are compared ([os.SameFile]). The paths are stated at
+// the first target that exists; a FileSet assumes they do not change while it is used. It is
+// not safe for concurrent use.
+type FileSet struct {
+	paths []string
+	index map[sizeTime][]namedInfo // nil until the first existing target
+}
+
+type sizeTime struct {
+	size int64
+	mod  int64
+}
+
+type namedInfo struct {
+	path string
+	fi   fs.FileInfo
+}
+
+// NewFileSet returns the set of paths, for Find.
+func NewFileSet(paths []string) *FileSet { return &FileSet{paths: paths} }
+
+// Find returns the first of the set's paths that names the same file as target. A target
+// that does not exist yet matches nothing; an error stating a path is returned.
+func (s *FileSet) Find(target string) (match string, ok bool, err error) {
+	ft, err := statOrMissing(target)
+	if err != nil || ft == nil {
+		return "", false, err
+	}
+	if s.index == nil {
+		index := map[sizeTime][]namedInfo{}
+		for _, p := range s.paths {
+			fi, err := statOrMissing(p)
+			if err != nil {
+				return "", false, err
+			}
+			if fi != nil {
+				k := sizeTime{fi.Size(), fi.ModTime().UnixNano()}
+				index[k] = append(index[k], namedInfo{p, fi})
+			}
+		}
+		s.index = index
+	}
+	for _, c := range s.index[sizeTime{ft.Size(), ft.ModTime().UnixNano()}] {
+		if os.SameFile(ft, c.fi) {
+			return c.path, true, nil
+		}
+	}
+	return "", false, nil
+}
+
 func statOrMissing(p string) (fs.FileInfo, error) {
 	fi, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {

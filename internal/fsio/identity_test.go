@@ -52,6 +52,7 @@ func TestSameFile(t *testing.T) {
 func TestFindSame(t *testing.T) {
 	identityTree(t)
 	inputs := []string{"d/copy", "./L/../a", "la"}
+	shared := NewFileSet(inputs)
 	for _, tc := range []struct {
 		target, match string
 	}{
@@ -61,6 +62,13 @@ func TestFindSame(t *testing.T) {
 		m, ok, err := FindSame(tc.target, inputs)
 		if err != nil || ok != (tc.match != "") || m != tc.match {
 			t.Errorf("FindSame(%s) = %q, %v, %v; want %q", tc.target, m, ok, err, tc.match)
+		}
+		// A FileSet gives the same answers, asked once or after other targets.
+		for _, set := range []*FileSet{NewFileSet(inputs), shared} {
+			m, ok, err := set.Find(tc.target)
+			if err != nil || ok != (tc.match != "") || m != tc.match {
+				t.Errorf("FileSet.Find(%s) = %q, %v, %v; want %q", tc.target, m, ok, err, tc.match)
+			}
 		}
 	}
 }

@@ -10,8 +10,8 @@
 // blocks (O_NONBLOCK on Unix, so a FIFO without a writer returns at once).
 //
 // The package also walks source trees ([Walk]) and answers identity questions ([SameFile],
-// [FindSame] and [FileSet], [DirWithin], [OutputOverlap], [Resolver]) by device and inode
-// rather than by spelling.
+// [FindSame] and [FileSet], [DirWithin], [OutputOverlap]) by device and inode rather than by
+// spelling, and resolves paths as the system does ([Resolve], [Resolver]).
 package fsio
 
 import (

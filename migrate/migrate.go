@@ -21,16 +21,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/atomicfile"
 	"github.com/bpfsig/bpfsig/internal/fsio"
+	"github.com/bpfsig/bpfsig/internal/par"
 	"github.com/bpfsig/bpfsig/policy"
 )
 
@@ -352,11 +351,6 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if !opts.DryRun {
 		cleanLeftovers(jobs)
 	}
-	jobsN := opts.Jobs
-	if jobsN <= 0 {
-		jobsN = runtime.NumCPU()
-	}
-	jobsN = max(1, min(jobsN, len(jobs)))
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -367,45 +361,32 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	}
 	results := make([]*Result, len(jobs))
 	wr := startWriter(failed)
-	var next atomic.Int64 // the index of the next job to take
-	var mu sync.Mutex     // orders the Progress calls
+	var mu sync.Mutex // orders the Progress calls
 	done := 0
-	var wg sync.WaitGroup
-	for range jobsN {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(jobs) {
-					return
-				}
-				var r *Result
-				var w *write
-				if ctx.Err() != nil {
-					why := "not reached: the run stopped at the first failure"
-					if parent.Err() != nil {
-						why = "not reached: the run was interrupted"
-					}
-					r = &Result{Source: jobs[i].Source, Target: jobs[i].Target, Outcome: Skipped, Reason: why, RemovedBlocks: []string{}}
-				} else {
-					r, w = one(jobs[i], &opts)
-				}
-				results[i] = r
-				failed(r)
-				if w != nil {
-					wr.write(w) // from here on r belongs to the writer until it is done
-				}
-				if opts.Progress != nil {
-					mu.Lock()
-					done++
-					opts.Progress(done, len(jobs))
-					mu.Unlock()
-				}
+	par.Do(len(jobs), opts.Jobs, func(i int) {
+		var r *Result
+		var w *write
+		if ctx.Err() != nil {
+			why := "not reached: the run stopped at the first failure"
+			if parent.Err() != nil {
+				why = "not reached: the run was interrupted"
 			}
-		}()
-	}
-	wg.Wait()
+			r = &Result{Source: jobs[i].Source, Target: jobs[i].Target, Outcome: Skipped, Reason: why, RemovedBlocks: []string{}}
+		} else {
+			r, w = one(jobs[i], &opts)
+		}
+		results[i] = r
+		failed(r)
+		if w != nil {
+			wr.write(w) // from here on r belongs to the writer until it is done
+		}
+		if opts.Progress != nil {
+			mu.Lock()
+			done++
+			opts.Progress(done, len(jobs))
+			mu.Unlock()
+		}
+	})
 	wr.close()
 	s := &Summary{Files: append(results, skipped...), Interrupted: parent.Err() != nil}
 	for _, r := range s.Files {

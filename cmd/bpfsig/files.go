@@ -3,10 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -85,35 +82,3 @@ func safeText(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// parallel runs f(0..n-1) on jobs goroutines (0: the number of CPUs), each taking the next
-// index as it finishes one: no channel hand-off per file, and one job runs on the calling
-// goroutine. The callers store each result at its index and print in argument order once
-// all are done, so a slow writer never holds up a worker.
-func parallel(n, jobs int, f func(i int)) {
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
-	workers := min(jobs, n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/fsio"
+	"github.com/bpfsig/bpfsig/internal/par"
 	"github.com/bpfsig/bpfsig/internal/skel"
 )
 
@@ -35,7 +36,7 @@ func inspectCommand() *cli.Command {
 			if c.Bool("disasm") {
 				sks = make([]*bpfsig.Skeleton, len(paths))
 			}
-			parallel(len(paths), c.Int("jobs"), func(i int) {
+			par.Do(len(paths), c.Int("jobs"), func(i int) {
 				p := paths[i].Path
 				fail := func(msg string) {
 					reports[i] = &bpfsig.Report{File: p, FileBase64: fsio.RawName(p), Error: msg, OverrideBlocks: []bpfsig.Override{}, Findings: []compat.Finding{}}

@@ -6,27 +6,10 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/bpfsig/bpfsig/internal/testfix"
 )
-
-// TestParallelRunsEachIndexOnce: every index runs exactly once, whatever the number of jobs
-// against the number of items (none, fewer, as many, more; jobs 0 means the CPUs).
-func TestParallelRunsEachIndexOnce(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 3, 17, 1000} {
-		for _, jobs := range []int{-1, 0, 1, 2, 3, 64} {
-			counts := make([]atomic.Int32, n)
-			parallel(n, jobs, func(i int) { counts[i].Add(1) })
-			for i := range counts {
-				if c := counts[i].Load(); c != 1 {
-					t.Fatalf("n %d jobs %d: index %d ran %d times", n, jobs, i, c)
-				}
-			}
-		}
-	}
-}
 
 // TestVerifyOutputIndependentOfJobs: text and JSON output are byte for byte the same with one
 // job and with many, for a mix of good, tampered and missing files (argument order, not

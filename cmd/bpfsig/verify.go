@@ -9,6 +9,7 @@ import (
 	"github.com/bpfsig/bpfsig"
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/fsio"
+	"github.com/bpfsig/bpfsig/internal/par"
 )
 
 // verifyResult is one file's line of `bpfsig verify`.
@@ -81,7 +82,7 @@ func verifyCommand() *cli.Command {
 			if c.String("oracle") != "" {
 				sks = make([]*bpfsig.Skeleton, len(paths))
 			}
-			parallel(len(paths), c.Int("jobs"), func(i int) {
+			par.Do(len(paths), c.Int("jobs"), func(i int) {
 				if p := paths[i]; p.Err != "" {
 					results[i] = &verifyResult{File: p.Path, FileB64: fsio.RawName(p.Path), Error: p.Err, Reason: p.Err}
 					return

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/bpfsig/bpfsig/internal/fsio"
+	"github.com/bpfsig/bpfsig/internal/par"
 )
 
 // Batch writes many files atomically and makes them durable together.
@@ -236,7 +237,7 @@ func (b *Batch) Commit() error {
 
 	// (1) Data and inode of every temporary on disk.
 	errs := make([]error, len(staged))
-	parallel(len(staged), func(i int) {
+	par.Do(len(staged), syncWorkers, func(i int) {
 		s := staged[i]
 		var err error
 		if s.batched {
@@ -278,7 +279,7 @@ func (b *Batch) Commit() error {
 
 	// (3) One fsync per directory.
 	derrs := make([]error, len(dirList))
-	parallel(len(dirList), func(i int) {
+	par.Do(len(dirList), syncWorkers, func(i int) {
 		if err := syncDir(dirList[i]); err != nil {
 			derrs[i] = &DirSyncError{Dir: dirList[i], Paths: dirs[dirList[i]], Err: err}
 		}
@@ -396,7 +397,7 @@ func flushFileSystems(staged []*stagedFile) []error {
 		order = append(order, s.fs)
 	}
 	errs := make([]error, len(order))
-	parallel(len(order), func(i int) {
+	par.Do(len(order), syncWorkers, func(i int) {
 		id := order[i]
 		f := by[id]
 		err := flushFS(f.dir, id)
@@ -438,32 +439,4 @@ func flushFS(dir string, id fsID) error {
 		return fmt.Errorf("flush: %w", bare(err))
 	}
 	return nil
-}
-
-// parallel runs f(0..n-1) on at most syncWorkers goroutines.
-func parallel(n int, f func(int)) {
-	if n == 0 {
-		return
-	}
-	if n == 1 {
-		f(0)
-		return
-	}
-	w := min(n, syncWorkers)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }

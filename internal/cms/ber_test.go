@@ -2,6 +2,7 @@ package cms
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/asn1"
 	"testing"
 
@@ -98,5 +99,37 @@ func TestKnownOIDs(t *testing.T) {
 	}
 	if len(knownOIDs()) < 30 {
 		t.Fatalf("only %d OIDs interned", len(knownOIDs()))
+	}
+}
+
+// The DigestInfo prefixes: one for each digest the kernel knows and Go computes, and each,
+// completed with a digest, is the DER DigestInfo of that digest's OID.
+func TestDigestInfoPrefixes(t *testing.T) {
+	want := []crypto.Hash{crypto.SHA1, crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_384, crypto.SHA3_512}
+	if len(digestInfoPrefixes()) != len(want) {
+		t.Fatalf("%d prefixes, want %d", len(digestInfoPrefixes()), len(want))
+	}
+	for _, h := range want {
+		p, err := digestInfoPrefix(h)
+		if err != nil {
+			t.Fatalf("%v: %v", h, err)
+		}
+		var di struct {
+			Alg struct {
+				Algorithm asn1.ObjectIdentifier
+				Params    asn1.RawValue
+			}
+			Digest []byte
+		}
+		full := append(append([]byte{}, p...), make([]byte, h.Size())...)
+		if rest, err := asn1.Unmarshal(full, &di); err != nil || len(rest) != 0 || len(di.Digest) != h.Size() {
+			t.Fatalf("%v: %x does not parse as a DigestInfo: %v", h, full, err)
+		}
+		if d, ok := lookupDigest(di.Alg.Algorithm); !ok || d.hash != h {
+			t.Fatalf("%v: prefix names %v", h, di.Alg.Algorithm)
+		}
+	}
+	if _, err := digestInfoPrefix(crypto.MD5); err == nil {
+		t.Fatal("a prefix for MD5")
 	}
 }

@@ -406,23 +406,18 @@ func digestInfoPrefix(h crypto.Hash) ([]byte, error) {
 	return nil, errno(compat.ENOPKG, "no PKCS#1 DigestInfo for %v", h)
 }
 
-// digestInfoPrefixes holds the DigestInfo header of every digest the kernel's pkcs1pad
-// template knows, built once.
+// digestInfoPrefixes holds the DigestInfo header of every digest the kernel knows and Go
+// computes (kernelDigests), built once.
 var digestInfoPrefixes = sync.OnceValue(func() map[crypto.Hash][]byte {
 	out := map[crypto.Hash][]byte{}
-	for h, oid := range map[crypto.Hash][]int{
-		crypto.SHA1:     oidSHA1,
-		crypto.SHA224:   oidSHA224,
-		crypto.SHA256:   oidSHA256,
-		crypto.SHA384:   oidSHA384,
-		crypto.SHA512:   oidSHA512,
-		crypto.SHA3_256: oidSHA3_256,
-		crypto.SHA3_384: oidSHA3_384,
-		crypto.SHA3_512: oidSHA3_512,
-	} {
+	for _, d := range kernelDigests {
+		if d.hash == 0 {
+			continue
+		}
+		h := d.hash
 		b := cryptobyte.NewBuilder(nil)
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddBytes(algorithmIdentifier(oid, true))
+			b.AddBytes(algorithmIdentifier(d.oid, true))
 			b.AddASN1OctetString(make([]byte, h.Size()))
 		})
 		full := b.BytesOrPanic()

@@ -119,12 +119,7 @@ func (f *File) rebuild(out []byte, sp []splice) *File {
 		n.rm.end, _ = m.at(o.rm.end, false)
 		n.name.start, _ = m.at(o.name.start, false)
 		n.name.end, _ = m.at(o.name.end, false)
-		n.rhs.start, _ = m.at(o.rhs.start, false)
-		if k := m.find(spRHS, o.rhs.start); k >= 0 {
-			n.rhs.end = n.rhs.start + len(sp[k].text)
-		} else {
-			n.rhs.end, _ = m.at(o.rhs.end, false)
-		}
+		n.rhs, _ = m.value(spRHS, o.rhs)
 		g.optSeq = append(g.optSeq, n)
 	}
 	g.indexOpts()
@@ -135,18 +130,10 @@ func (f *File) rebuild(out []byte, sp []splice) *File {
 		n.rm.start, dl = m.at(c.rm.start, true)
 		n.line = c.line + dl
 		n.rm.end, _ = m.at(c.rm.end, false)
-		n.dim.start, _ = m.at(c.dim.start, false)
-		if k := m.find(spChainDim, c.dim.start); k >= 0 {
-			n.dim.end = n.dim.start + len(sp[k].text)
-		} else {
-			n.dim.end, _ = m.at(c.dim.end, false)
-		}
-		n.init.start, _ = m.at(c.init.start, false)
-		if k := m.find(spChainInit, c.init.start); k >= 0 {
-			n.init.end = n.init.start + len(sp[k].text)
+		n.dim, _ = m.value(spChainDim, c.dim)
+		var k int
+		if n.init, k = m.value(spChainInit, c.init); k >= 0 {
 			n.idx = slices.Clone(sp[k].idx)
-		} else {
-			n.init.end, _ = m.at(c.init.end, false)
 		}
 		g.chain = n
 	}
@@ -293,6 +280,20 @@ func (m *shifter) removed(r span) bool {
 		}
 	}
 	return false
+}
+
+// value maps v, a span that a splice of kind k may rewrite (a value between delimiters), into
+// the output: its new text's extent when such a splice starts at it, else v shifted. It
+// returns that splice's index, or -1.
+func (m *shifter) value(k spliceKind, v span) (span, int) {
+	var n span
+	n.start, _ = m.at(v.start, false)
+	if i := m.find(k, v.start); i >= 0 {
+		n.end = n.start + len(m.sp[i].text)
+		return n, i
+	}
+	n.end, _ = m.at(v.end, false)
+	return n, -1
 }
 
 // find returns the index of the splice of kind k starting at start, or -1.

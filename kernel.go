@@ -82,8 +82,8 @@ func OnKernel(sk *Skeleton, profile string, proc Procedure, trust *Trust, cond C
 	v := &Verdict{
 		Kernel: profileScheme[profile], Profile: profile, Procedure: string(proc),
 		Artifact: sk.Scheme(), Generation: sk.Generation(), Signed: sk.Signed(),
-		Outcome: compat.Outcome(r.Outcome), Stage: compat.Stage(r.Stage), Errno: compat.Errno(r.Errno), Retval: r.Retval,
-		LSM: compat.LSMKnowledge(r.LSM), LSMAdmittedThenFailed: r.LSMAdmittedThenFailed,
+		Outcome: r.Outcome, Stage: r.Stage, Errno: compat.Errno(r.Errno), Retval: r.Retval,
+		LSM: r.LSM, LSMAdmittedThenFailed: r.LSMAdmittedThenFailed,
 		Reason: r.Reason, Rule: r.Rule, Source: r.Source, Subtest: r.Subtest,
 	}
 	if r.Record != nil {

@@ -37,7 +37,7 @@ func (s *Skeleton) Findings(profile string) (LoaderSummary, []compat.Finding, er
 	}
 	out := make([]compat.Finding, 0, len(fs))
 	for _, f := range fs {
-		cf := compat.Finding{Rule: f.Rule, Stage: compat.Stage(f.Stage), Map: f.Map, Program: f.Program, Offset: f.Offset, AfterLSM: f.AfterLSM, Reason: f.Reason}
+		cf := compat.Finding{Rule: f.Rule, Stage: f.Stage, Map: f.Map, Program: f.Program, Offset: f.Offset, AfterLSM: f.AfterLSM, Reason: f.Reason}
 		switch f.Severity {
 		case preflight.Error:
 			cf.Severity = compat.SeverityError

@@ -1,47 +1,41 @@
 package kprofile
 
-// Stage is a point in a load at which a kernel can stop it, in the order a load passes them.
-// The names are those of compat's verdicts.
-type Stage string
+import "github.com/bpfsig/bpfsig/compat"
 
-const (
-	// StageSetup is the host's preparation of the metadata map before BPF_PROG_LOAD
-	// (create, update, freeze, hash request).
-	StageSetup Stage = "setup"
-	// StageAdmission is everything BPF_PROG_LOAD checks before the LSM hook
-	// security_bpf_prog_load: in 6.18 and the chain series in bpf_prog_load() itself, in
-	// mainline inside bpf_check() (fd_array resolution and signature verification).
-	StageAdmission Stage = "admission"
-	// StageLSM is security_bpf_prog_load.
-	StageLSM Stage = "lsm"
-	// StageVerifier is the verifier's work after the hook: binding objects while it resolves
-	// instructions, exclusive-map digest binding on 6.18, normal verification.
-	StageVerifier Stage = "verifier"
-	// StageRun is BPF_PROG_RUN of the loader: a legacy loader's own check.
-	StageRun Stage = "run"
+// Stage, LSMKnowledge and Outcome are compat's: a profile's result speaks the vocabulary of
+// the verdicts it is compared with.
+type (
+	Stage        = compat.Stage
+	LSMKnowledge = compat.LSMKnowledge
+	Outcome      = compat.Outcome
 )
 
-// LSMKnowledge is what is really verified when security_bpf_prog_load decides.
-type LSMKnowledge string
-
+// The stages, in the order a load passes them. In the profiles, StageAdmission is everything
+// BPF_PROG_LOAD checks before security_bpf_prog_load — in 6.18 and the chain series in
+// bpf_prog_load() itself, in mainline inside bpf_check() (fd_array resolution and signature
+// verification) — and StageVerifier the verifier's work after the hook (binding objects while
+// it resolves instructions, exclusive-map digest binding on 6.18, normal verification).
 const (
-	// LSMNotReached: the load stopped before the hook.
-	LSMNotReached LSMKnowledge = ""
-	// LSMUnsigned: nothing is verified.
-	LSMUnsigned LSMKnowledge = "unsigned"
-	// LSMLoaderOnly: the instructions are verified, the metadata map is not (6.18; or a
-	// mainline load whose maps are bound after the hook, which the kernel then refuses).
-	LSMLoaderOnly LSMKnowledge = "loader-only"
-	// LSMFull: the instructions and every map bound so far are verified.
-	LSMFull LSMKnowledge = "full"
+	StageSetup     = compat.StageSetup
+	StageAdmission = compat.StageAdmission
+	StageLSM       = compat.StageLSM
+	StageVerifier  = compat.StageVerifier
+	StageRun       = compat.StageRun
 )
 
-// Outcome is the end result of a load.
-type Outcome string
-
+// What is really verified when security_bpf_prog_load decides (LSMLoaderOnly also covers a
+// mainline load whose maps are bound after the hook, which the kernel then refuses).
 const (
-	Accepted Outcome = "accepted"
-	Rejected Outcome = "rejected"
+	LSMNotReached = compat.LSMNotReached
+	LSMUnsigned   = compat.LSMUnsigned
+	LSMLoaderOnly = compat.LSMLoaderOnly
+	LSMFull       = compat.LSMFull
+)
+
+// The end results of a load.
+const (
+	Accepted = compat.Accepted
+	Rejected = compat.Rejected
 )
 
 // SigVerdict is prog->aux->sig.verdict (enum bpf_sig_verdict).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/lskel"
 )
 
@@ -37,15 +38,14 @@ func (s Severity) String() string {
 // MarshalText encodes the severity as its name.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// Stage is where a load stops because of a finding, named as bpfsig's
-// verdicts name stages (compat.Stage has the same values).
-type Stage string
+// Stage is where a load stops because of a finding: the verdicts' stages.
+type Stage = compat.Stage
 
 const (
-	StageSetup     Stage = "setup"     // the host's preparation before BPF_PROG_LOAD
-	StageAdmission Stage = "admission" // before security_bpf_prog_load
-	StageVerifier  Stage = "verifier"  // the verifier, after the LSM hook
-	StageRun       Stage = "run"       // the loader's own run
+	StageSetup     = compat.StageSetup     // the host's preparation before BPF_PROG_LOAD
+	StageAdmission = compat.StageAdmission // before security_bpf_prog_load
+	StageVerifier  = compat.StageVerifier  // the verifier, after the LSM hook
+	StageRun       = compat.StageRun       // the loader's own run
 )
 
 // Rules, the stable names of what Check looks for.

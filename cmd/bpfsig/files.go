@@ -81,4 +81,3 @@ func safeText(s string) string {
 	q := strconv.Quote(s)
 	return q[1 : len(q)-1]
 }
-

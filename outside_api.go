@@ -55,11 +55,7 @@ func ParseSignature(der []byte) (*SignatureInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	form := SubjectKeyID
-	if s.SignerID != cms.SubjectKeyID {
-		form = IssuerSerial
-	}
-	return &SignatureInfo{IDForm: form, Signer: s.SignerString(), Algorithm: s.AlgorithmName(), Digest: s.DigestName()}, nil
+	return &SignatureInfo{IDForm: s.SignerID, Signer: s.SignerString(), Algorithm: s.AlgorithmName(), Digest: s.DigestName()}, nil
 }
 
 // DefaultBackupSuffix is appended to a file's name for the backup an in-place rewrite keeps;

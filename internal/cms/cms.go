@@ -23,45 +23,22 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
-	"fmt"
 	"math/big"
-	"strings"
+
+	"github.com/bpfsig/bpfsig/compat"
 )
 
-// SignerIDForm says how a SignerInfo names its signer's certificate.
-type SignerIDForm int
+// SignerIDForm says how a SignerInfo names its signer's certificate: compat's vocabulary.
+// SubjectKeyID is the certificate's subjectKeyIdentifier ([0] IMPLICIT OCTET STRING;
+// SignerInfo and SignedData version 3), what bpftool and `openssl cms -keyid` write, and the
+// default. IssuerSerial is issuer name and serial number (version 1), what the kernel's
+// sign-file writes.
+type SignerIDForm = compat.SignerIDForm
 
 const (
-	// SubjectKeyID names the signer by the certificate's subjectKeyIdentifier
-	// ([0] IMPLICIT OCTET STRING). SignerInfo version 3, SignedData version 3. This is what
-	// bpftool and `openssl cms -keyid` write, and the default.
-	SubjectKeyID SignerIDForm = iota
-	// IssuerSerial names the signer by issuer name and serial number. SignerInfo version 1,
-	// SignedData version 1. This is what the kernel's sign-file writes.
-	IssuerSerial
+	SubjectKeyID = compat.SubjectKeyID
+	IssuerSerial = compat.IssuerSerial
 )
-
-// String returns "skid" or "issuer-serial".
-func (f SignerIDForm) String() string {
-	switch f {
-	case SubjectKeyID:
-		return "skid"
-	case IssuerSerial:
-		return "issuer-serial"
-	}
-	return fmt.Sprintf("SignerIDForm(%d)", int(f))
-}
-
-// ParseSignerIDForm parses "skid" or "issuer-serial" (also "issuer", "keyid").
-func ParseSignerIDForm(s string) (SignerIDForm, error) {
-	switch strings.ToLower(s) {
-	case "skid", "keyid", "subject-key-id":
-		return SubjectKeyID, nil
-	case "issuer-serial", "issuer", "issuerserial":
-		return IssuerSerial, nil
-	}
-	return 0, fmt.Errorf("cms: unknown signer id form %q (want skid or issuer-serial)", s)
-}
 
 // Attribute is one signed (authenticated) attribute: its type and the raw DER of each value.
 type Attribute struct {

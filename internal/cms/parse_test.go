@@ -124,18 +124,6 @@ func TestParseMalformed(t *testing.T) {
 	}
 }
 
-func TestSignerIDForm(t *testing.T) {
-	for _, f := range []SignerIDForm{SubjectKeyID, IssuerSerial} {
-		g, err := ParseSignerIDForm(f.String())
-		if err != nil || g != f {
-			t.Fatalf("%v: %v %v", f, g, err)
-		}
-	}
-	if _, err := ParseSignerIDForm("x"); err == nil {
-		t.Fatal("accepted x")
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	for _, fx := range fixtures(f) {
 		f.Add(fx.sig)

@@ -198,9 +198,8 @@ func GenOut(g loader.Generation) compat.Generation {
 
 // CMSOptions returns the CMS signing options for s.
 func CMSOptions(s *compat.Signer) cms.SignOptions {
-	o := cms.SignOptions{SignerID: cms.SubjectKeyID}
 	if s.ID == compat.IssuerSerial {
-		o.SignerID = cms.IssuerSerial
+		return cms.SignOptions{SignerID: cms.IssuerSerial}
 	}
-	return o
+	return cms.SignOptions{SignerID: cms.SubjectKeyID} // the default, for any other value
 }

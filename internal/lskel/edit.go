@@ -18,6 +18,7 @@ type splice struct {
 	kind spliceKind
 	line int     // spLines, spMember: the line of src that starts at start
 	data []byte  // spBody: the literal's new bytes
+	eol  string  // spBody: the line ending its text is written with
 	idx  []int32 // spChainInit: the new indices
 	// known names the literals spLines text declares and their bytes.
 	knownName [2]string
@@ -172,7 +173,9 @@ func (f *File) splices(e *Edit) ([]splice, error) {
 }
 
 // applySplices returns src with the splices applied. They must not overlap;
-// insertions at the same offset keep their order.
+// insertions at the same offset keep their order. An spBody splice without
+// text has its literal body written straight into the result (no copy of
+// its own), and its text is then set to that part of the result.
 func applySplices(src []byte, sp []splice) ([]byte, error) {
 	slices.SortStableFunc(sp, func(a, b splice) int { return a.start - b.start })
 	n := len(src)
@@ -182,7 +185,12 @@ func applySplices(src []byte, sp []splice) ([]byte, error) {
 			return nil, errors.New("overlapping changes (a bug in package lskel)")
 		}
 		pos = s.end
-		n += len(s.text) - (s.end - s.start)
+		if s.kind == spBody && s.text == nil {
+			// The writer's bound: the result never outgrows its buffer.
+			n += literalBodyBound(len(s.data), s.eol) - (s.end - s.start)
+		} else {
+			n += len(s.text) - (s.end - s.start)
+		}
 	}
 	out := make([]byte, 0, n)
 	pos = 0
@@ -190,7 +198,12 @@ func applySplices(src []byte, sp []splice) ([]byte, error) {
 		s := &sp[i]
 		out = append(out, src[pos:s.start]...)
 		s.at = len(out)
-		out = append(out, s.text...)
+		if s.kind == spBody && s.text == nil {
+			out = appendLiteralBody(out, s.data, s.eol)
+			s.text = out[s.at:len(out):len(out)]
+		} else {
+			out = append(out, s.text...)
+		}
 		pos = s.end
 	}
 	return append(out, src[pos:]...), nil
@@ -236,9 +249,8 @@ func (f *File) SetInsn(b []byte) { f.set(Edit{Insn: nonNil(b)}) }
 func (f *File) SetData(b []byte) { f.set(Edit{Data: nonNil(b)}) }
 
 func (f *File) bodySplice(l *literal, b []byte) splice {
-	eol := f.eolOfLine(l.rm.start)
-	body := make([]byte, 0, literalBodyBound(len(b), eol))
-	return splice{start: l.open, end: l.close, text: appendLiteralBody(body, b, eol), kind: spBody, data: b}
+	// The text is written by applySplices, into the result.
+	return splice{start: l.open, end: l.close, kind: spBody, data: b, eol: f.eolOfLine(l.rm.start)}
 }
 
 // SetSignature makes f a signed skeleton carrying sig (opts_sig) and

@@ -166,13 +166,16 @@ func (f *File) rebuild(out []byte, sp []splice) *File {
 		}
 	}
 
-	// The inserted lines, read by the parser.
-	p := &s.parser
-	p.f, p.src, p.loadFnSeen = g, out, true
+	// The inserted lines, read by a parser (allocated only when there are any: a parser is
+	// 4 KB, and the sign path's edits insert no lines into a signed header).
+	var p *parser
 	lineShift := 0
 	for i := range sp {
 		x := &sp[i]
 		if x.kind == spLines || x.kind == spMember {
+			if p == nil {
+				p = &parser{f: g, src: out, loadFnSeen: true}
+			}
 			p.pos, p.end, p.line = x.at, x.at+len(x.text), x.line+lineShift
 			p.depth, p.load, p.cur = 1, x.kind == spLines, nil
 			if x.kind == spMember {
@@ -191,10 +194,10 @@ func (f *File) rebuild(out []byte, sp []splice) *File {
 		}
 		lineShift += m.lineDelta[i]
 	}
-	p.knownName = [2]string{}
 	slices.SortFunc(g.optSeq, func(a, b *optLine) int { return a.rm.start - b.rm.start })
 	g.indexOpts()
-	if p.checkSigning() != nil {
+	chk := parser{f: g, src: out}
+	if chk.checkSigning() != nil {
 		return nil // let Parse report it
 	}
 	return g
@@ -210,7 +213,6 @@ type rebuildStore struct {
 	chain   chainLit
 	st      structInfo
 	keyring span
-	parser  parser
 }
 
 // indexOpts sets f.opts from f.optSeq as Parse does: the first assignment

@@ -10,11 +10,12 @@ all: build
 build:
 	$(GO) build -buildvcs=true -o $(BIN) ./cmd/bpfsig
 
-# The test suite. As root on a kernel with bpf(2) the kernel-path tests run for real; with
+# The test suite (and the header codec again with its portable decoder only, -tags purego). As root on a kernel with bpf(2) the kernel-path tests run for real; with
 # BPFSIG_ORACLE=1 (as CI sets) the VM oracle tests run too. Anything unavailable is skipped
 # with the reason (see `go test -v`).
 test:
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags purego ./internal/lskel
 
 # The main job on the bundled data: migrate the old skeletons (both legacy generations) to the
 # raw scheme in a temporary directory, verify the results, and show the compare matrix.
@@ -35,6 +36,7 @@ FUZZ = $(GO) test -run='^$$' -fuzzminimizetime=1x -fuzztime=$(FUZZTIME)
 fuzz:
 	$(FUZZ) -fuzz='^FuzzEndToEnd$$' .
 	$(FUZZ) -fuzz='^FuzzParse$$' ./internal/lskel
+	$(FUZZ) -fuzz='^FuzzDecodeRun$$' ./internal/lskel
 	$(FUZZ) -fuzz='^FuzzParse$$' ./internal/cms
 	$(FUZZ) -fuzz='^FuzzNormalLen$$' ./internal/cms
 	$(FUZZ) -fuzz='^FuzzDecode$$' ./internal/loader
@@ -47,6 +49,8 @@ CROSS_PKGS = . ./compat ./legacy ./chain ./raw ./hornet ./policy ./compare ./mig
 cross:
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(CROSS_PKGS)
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(CROSS_PKGS)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./internal/lskel
+	CGO_ENABLED=0 $(GO) build -tags purego $(CROSS_PKGS)
 
 lint:
 	$(GO) vet ./...

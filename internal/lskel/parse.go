@@ -586,6 +586,13 @@ func (p *parser) decode(name string, q, declLine int) ([]byte, int, int, error) 
 	// token-by-token code after it.
 	b := src[:q+1+closeQ+1]
 	for {
+		// Where the CPU has a vector decoder, it takes the run of tokens from here for as
+		// long as it can vouch for them (decodeRun); the loops below do the rest.
+		if useAVX2 && i+35 <= len(b) {
+			var nl int
+			i, n, nl = decodeRun(b, i, out, n)
+			line += nl
+		}
 		// The three tokens bpftool writes, each followed by the next
 		// token's backslash (which makes `\0` and `\xHH` exact: no octal
 		// digit after the `\0`, no third hex digit): `\0`, `\xHH`,

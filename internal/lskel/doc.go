@@ -80,6 +80,16 @@
 // field and nothing else) is malformed, not unsigned; so are hash-chain
 // lines in an unsigned skeleton or without their literal.
 //
+// # Decoding
+//
+// A blob literal is decoded token by token by portable Go, which is the
+// rule and gives every error. On amd64 CPUs with AVX2 (and without the
+// purego build tag) an assembly decoder takes the runs of the three tokens
+// bpftool writes (`\0`, `\xHH`, backslash-newline) 24 text positions at a
+// time and hands anything else, and the last bytes of each literal, back to
+// the portable code; the two are held to the same bytes, offsets, line
+// numbers and errors by TestDecodeRunSame and FuzzDecodeRun.
+//
 // # Editing
 //
 // A parsed File re-serialises byte for byte and is never modified in place

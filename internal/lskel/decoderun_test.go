@@ -58,8 +58,9 @@ func tokenText(r *rand.Rand, n int) []byte {
 // TestDecodeRunSame holds the vector decoder to the portable one: valid token text of
 // every length, starting at every alignment, and the same text with each byte at each
 // position replaced by every byte that means something to the decoder (a quote, a
-// backslash, digits, octal and hex digits of both cases, letters, line breaks, NUL, bytes
-// above 0x7f), so that every way a window can stop is met at every place in it.
+// backslash, digits, octal and hex digits of both cases, letters, the bytes just outside the
+// hex digits' ranges ('/', ':', '@', '`', 'g', 'G'), line breaks, NUL, bytes above 0x7f),
+// so that every way a window can stop is met at every place in it.
 func TestDecodeRunSame(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no vector decoder on this CPU or build: nothing to compare")
@@ -69,7 +70,7 @@ func TestDecodeRunSame(t *testing.T) {
 		sameDecode(t, "valid", tokenText(r, n))
 		sameDecode(t, "valid after a line break", append([]byte("\\\n"), tokenText(r, n)...))
 	}
-	subst := []byte("\"\\0178xXaAfFgG\n\r \t\x00\x7f\x80\xff")
+	subst := []byte("\"\\0178xXaAfFgG/:@`\n\r \t\x00\x7f\x80\xff")
 	base := append([]byte("\\\n"), tokenText(r, 120)...)
 	for pos := range base {
 		for _, c := range subst {

@@ -43,13 +43,15 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzParse$$' ./mapvalue
 	$(FUZZ) -fuzz='^FuzzVerify$$' ./mapvalue
 
-# The library for other systems (livekernel builds there and answers ErrNotLinux; not the command).
+# The library for other systems (livekernel builds there and answers ErrNotLinux; not the command),
+# with and without the header codec's amd64 assembly (the purego tag leaves it out).
 CROSS_PKGS = . ./compat ./legacy ./chain ./raw ./hornet ./policy ./compare ./migrate ./twophase \
 	./mapvalue ./fsverity ./keygen ./pkcs11 ./livekernel ./oracle
 cross:
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(CROSS_PKGS)
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(CROSS_PKGS)
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./internal/lskel
+	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(CROSS_PKGS)
 	CGO_ENABLED=0 $(GO) build -tags purego $(CROSS_PKGS)
 
 lint:

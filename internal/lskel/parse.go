@@ -1010,9 +1010,9 @@ func (p *parser) finish() error {
 
 // checkEOF rejects a file that ends inside a construct.
 func (p *parser) checkEOF() error {
-	last := p.lastLine()
+	// The last line's number is counted only for an error (a pass over the whole file).
 	eof := func(what string, line int) error {
-		return p.err(last, "unexpected end of file inside %s, opened at line %d", what, line)
+		return p.err(p.lastLine(), "unexpected end of file inside %s, opened at line %d", what, line)
 	}
 	switch {
 	case p.inString != 0:
@@ -1020,7 +1020,7 @@ func (p *parser) checkEOF() error {
 	case p.inComment:
 		return eof("a comment", p.commentLine)
 	case p.cont || p.lineComment || p.inDirective:
-		return p.err(last, "unexpected end of file after a backslash-newline continuation")
+		return p.err(p.lastLine(), "unexpected end of file after a backslash-newline continuation")
 	case p.depth > 0:
 		switch {
 		case p.cur != nil:
@@ -1035,7 +1035,7 @@ func (p *parser) checkEOF() error {
 		c := p.conds[len(p.conds)-1]
 		return eof(string(p.src[c.text.start:c.text.end]), c.line)
 	case len(p.src) > 0 && p.src[len(p.src)-1] != '\n':
-		return p.err(last, "unexpected end of file: the last line has no line break")
+		return p.err(p.lastLine(), "unexpected end of file: the last line has no line break")
 	}
 	return nil
 }

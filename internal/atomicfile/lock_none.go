@@ -15,3 +15,6 @@ func tryLock(f *os.File) error { return errors.New("no flock on this system") }
 func openNoFollow(p string) (*os.File, error) { return os.Open(p) }
 
 func lockDir(dir string, exclusive bool) (unlock func()) { return func() {} }
+
+// createTemp is os.CreateTemp(dir, prefix+"*").
+func createTemp(dir, prefix string) (*os.File, error) { return os.CreateTemp(dir, prefix+"*") }

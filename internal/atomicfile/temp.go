@@ -23,7 +23,7 @@ func createLocked(dir, base string) (*os.File, error) {
 	unlock := lockDir(dir, false)
 	defer unlock()
 	for range 16 {
-		f, err := os.CreateTemp(dir, TempPrefix+base+"-*")
+		f, err := createTemp(dir, TempPrefix+base+"-")
 		if err != nil {
 			return nil, err
 		}

@@ -16,12 +16,17 @@ func readRegular(path string, limit int64, lookFirst bool) ([]byte, error) {
 	var st syscall.Stat_t
 	if lookFirst {
 		// Opening a device can have effects of its own (a tape rewinds, a terminal becomes
-		// the controlling one): refuse what the name shows is not a file. A failed stat is
-		// left to open to report.
-		if err := ignoringEINTR(func() error { return syscall.Stat(path, &st) }); err == nil {
+		// the controlling one): refuse what the name shows is not a file. A failed stat other
+		// than ENOENT is left to open to report.
+		switch err := ignoringEINTR(func() error { return syscall.Stat(path, &st) }); {
+		case err == nil:
 			if m := fileMode(&st); !m.IsRegular() {
 				return nil, &NotRegularError{Path: path, Kind: Kind(m)}
 			}
+		case err == syscall.ENOENT:
+			// Nothing there: open would say so too (checking whether a target exists
+			// is the common case; it need not cost an open and a second stat).
+			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 		}
 	}
 	var fd int

@@ -270,7 +270,7 @@ func (b *Batch) Commit() error {
 			s.discard()
 			continue
 		}
-		d := filepath.Dir(s.target)
+		d := dirOf(s.target)
 		if _, ok := dirs[d]; !ok {
 			dirList = append(dirList, d)
 		}
@@ -393,7 +393,7 @@ func flushFileSystems(staged []*stagedFile) []error {
 			f.files = append(f.files, s)
 			continue
 		}
-		by[s.fs] = &flush{dir: filepath.Dir(s.tmp), files: []*stagedFile{s}}
+		by[s.fs] = &flush{dir: dirOf(s.tmp), files: []*stagedFile{s}}
 		order = append(order, s.fs)
 	}
 	errs := make([]error, len(order))
@@ -416,6 +416,21 @@ func flushFileSystems(staged []*stagedFile) []error {
 		}
 	})
 	return errs
+}
+
+// dirOf is the directory that holds p as the kernel resolves p, the one a rename to p
+// changes: filepath.Dir cleans lexically, and the "x" of "l/../x", with l a link to d/sub,
+// is in d, not in ".". Split keeps the spelling; a trailing separator is dropped unless it
+// is the root or follows a volume name.
+func dirOf(p string) string {
+	dir, _ := filepath.Split(p)
+	if dir == "" {
+		return "."
+	}
+	if len(dir) > len(filepath.VolumeName(dir))+1 {
+		dir = dir[:len(dir)-1]
+	}
+	return dir
 }
 
 // errFlushElsewhere: the flush file landed on another file system than the one to flush.

@@ -310,3 +310,61 @@ func TestSyncMethodExt4(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchSyncsResolvedDirectory: a target spelled "l/../x", with l a link to d/sub, is
+// renamed into d (as the kernel resolves the spelling), so d is the directory fsynced and
+// the one the flush file is made in, both methods; never ".", which the spelling shows.
+func TestBatchSyncsResolvedDirectory(t *testing.T) {
+	if os.Getenv("BPFSIG_ATOMICFILE_HELPER") == "resolved" {
+		if err := os.Chdir(os.Getenv("BPFSIG_DIR")); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile("l/../x", []byte("new"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (Debian package strace): the system calls are not seen")
+	}
+	for _, method := range []string{"batch", "fsync"} {
+		dir := t.TempDir()
+		d := filepath.Join(dir, "d")
+		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		symlink(t, filepath.Join(d, "sub"), filepath.Join(dir, "l"))
+		out := filepath.Join(t.TempDir(), "strace")
+		cmd := exec.Command(strace, "-f", "-qq", "-y", "-o", out, "-e", "trace=fsync,openat", os.Args[0], "-test.run=^TestBatchSyncsResolvedDirectory$")
+		cmd.Env = append(os.Environ(), "BPFSIG_ATOMICFILE_HELPER=resolved", "BPFSIG_DIR="+dir, methodEnv+"="+method)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			if strings.Contains(string(b), "ptrace") {
+				t.Skipf("strace cannot trace here: %s", b)
+			}
+			t.Fatalf("%s: %v\n%s", method, err, b)
+		}
+		if got := content(t, filepath.Join(d, "x")); got != "new" {
+			t.Fatalf("%s: d/x = %q", method, got)
+		}
+		tr, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var synced []string
+		for _, m := range regexp.MustCompile(`fsync\(\d+<([^>]*)>`).FindAllStringSubmatch(string(tr), -1) {
+			if fi, err := os.Stat(m[1]); err == nil && fi.IsDir() {
+				synced = append(synced, m[1])
+			}
+		}
+		if len(synced) != 1 || synced[0] != d {
+			t.Errorf("%s: directories fsynced %q, want only %s", method, synced, d)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+			t.Errorf("%s: %s holds %d entries, want only d and l (no flush file made there)", method, dir, len(ents))
+		}
+		if regexp.MustCompile(`openat\(AT_FDCWD[^,]*, "\./` + regexp.QuoteMeta(TempPrefix)).Match(tr) {
+			t.Errorf("%s: a temporary was made in the working directory", method)
+		}
+	}
+}

@@ -420,17 +420,14 @@ func flushFileSystems(staged []*stagedFile) []error {
 
 // dirOf is the directory that holds p as the kernel resolves p, the one a rename to p
 // changes: filepath.Dir cleans lexically, and the "x" of "l/../x", with l a link to d/sub,
-// is in d, not in ".". Split keeps the spelling; a trailing separator is dropped unless it
-// is the root or follows a volume name.
+// is in d, not in ".". Split keeps the spelling; trailing separators are dropped unless they
+// are the root (trimSeparators).
 func dirOf(p string) string {
 	dir, _ := filepath.Split(p)
 	if dir == "" {
 		return "."
 	}
-	if len(dir) > len(filepath.VolumeName(dir))+1 {
-		dir = dir[:len(dir)-1]
-	}
-	return dir
+	return trimSeparators(dir)
 }
 
 // errFlushElsewhere: the flush file landed on another file system than the one to flush.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -366,5 +367,57 @@ func TestBatchSyncsResolvedDirectory(t *testing.T) {
 		if regexp.MustCompile(`openat\(AT_FDCWD[^,]*, "\./` + regexp.QuoteMeta(TempPrefix)).Match(tr) {
 			t.Errorf("%s: a temporary was made in the working directory", method)
 		}
+	}
+}
+
+// TestMkdirAllSyncsResolvedParents: MkdirAll("l/../new/sub"), with l a link to d/sub, creates
+// d/new/sub as the kernel resolves the name, and fsyncs the parents it created them in (d and
+// d/new), not those of the lexically cleaned spelling (the working directory and new).
+func TestMkdirAllSyncsResolvedParents(t *testing.T) {
+	if os.Getenv("BPFSIG_ATOMICFILE_HELPER") == "mkdir" {
+		if err := os.Chdir(os.Getenv("BPFSIG_DIR")); err != nil {
+			t.Fatal(err)
+		}
+		if err := MkdirAll("l/../new/sub/", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (Debian package strace): the system calls are not seen")
+	}
+	dir := t.TempDir()
+	d := filepath.Join(dir, "d")
+	if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, filepath.Join(d, "sub"), filepath.Join(dir, "l"))
+	out := filepath.Join(t.TempDir(), "strace")
+	cmd := exec.Command(strace, "-f", "-qq", "-y", "-o", out, "-e", "trace=fsync", os.Args[0], "-test.run=^TestMkdirAllSyncsResolvedParents$")
+	cmd.Env = append(os.Environ(), "BPFSIG_ATOMICFILE_HELPER=mkdir", "BPFSIG_DIR="+dir)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		if strings.Contains(string(b), "ptrace") {
+			t.Skipf("strace cannot trace here: %s", b)
+		}
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if fi, err := os.Stat(filepath.Join(d, "new", "sub")); err != nil || !fi.IsDir() {
+		t.Fatalf("d/new/sub: %v %v", fi, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "new")); err == nil {
+		t.Fatalf("%s/new was created: the cleaned spelling", dir)
+	}
+	tr, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synced []string
+	for _, m := range regexp.MustCompile(`fsync\(\d+<([^>]*)>`).FindAllStringSubmatch(string(tr), -1) {
+		synced = append(synced, m[1])
+	}
+	slices.Sort(synced)
+	if want := []string{d, filepath.Join(d, "new")}; !slices.Equal(synced, want) {
+		t.Errorf("directories fsynced %q, want %q", synced, want)
 	}
 }

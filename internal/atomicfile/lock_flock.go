@@ -79,16 +79,13 @@ func createTemp(dir, prefix string) (*os.File, error) {
 	}
 }
 
-// joinTemp joins dir and name as os.CreateTemp does: without cleaning the path (a lexical
-// "link/.." is not the directory the kernel resolves it to).
+// joinTemp joins dir and name as os.CreateTemp does: the empty dir is the temporary
+// directory, and the path is not cleaned (joinName).
 func joinTemp(dir, name string) string {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	if os.IsPathSeparator(dir[len(dir)-1]) {
-		return dir + name
-	}
-	return dir + string(os.PathSeparator) + name
+	return joinName(dir, name)
 }
 
 // retryEINTR runs op again while it fails with EINTR.

@@ -176,3 +176,39 @@ func TestCreateLockedRace(t *testing.T) {
 	}
 	noTemps(t, dir)
 }
+
+// TestCleanupResolvesLinks: Cleanup("l/..") with l a link to d/sub cleans d, the directory
+// the kernel resolves that name to, and leaves the working directory (the lexical reading of
+// the name) alone.
+func TestCleanupResolvesLinks(t *testing.T) {
+	base := t.TempDir()
+	d := filepath.Join(base, "d")
+	if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(d, "sub"), filepath.Join(base, "l")); err != nil {
+		t.Fatal(err)
+	}
+	left := TempPrefix + "x.skel.h-1"
+	for _, p := range []string{filepath.Join(d, left), filepath.Join(base, left)} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(base)
+	for _, dir := range []string{"l/..", "l/../"} {
+		n, err := Cleanup(dir)
+		if err != nil {
+			t.Fatalf("Cleanup(%q): %v", dir, err)
+		}
+		if _, err := os.Lstat(filepath.Join(d, left)); !os.IsNotExist(err) {
+			t.Errorf("Cleanup(%q) = %d: the leftover in d is still there (%v)", dir, n, err)
+		}
+		if _, err := os.Lstat(filepath.Join(base, left)); err != nil {
+			t.Errorf("Cleanup(%q) removed %s, which is not in the directory named: %v", dir, left, err)
+		}
+		if err := os.WriteFile(filepath.Join(d, left), []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -18,7 +18,13 @@ import (
 func MkdirAll(dir string, perm fs.FileMode) error {
 	var created []string
 	var first error // the first failure other than "missing", should no ancestor explain it
-	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+	// The names are walked as the kernel resolves them, never cleaned lexically: with l a
+	// link, "l/../new" is new in l's target's parent, not ./new.
+	start := trimSeparators(dir)
+	if start == "" {
+		start = "." // as filepath.Clean("") is: nothing to create
+	}
+	for p := start; ; p = dirOf(p) {
 		fi, err := os.Stat(p)
 		if err == nil {
 			if !fi.IsDir() {
@@ -30,7 +36,7 @@ func MkdirAll(dir string, perm fs.FileMode) error {
 			first = err // ENOTDIR: some ancestor is a file; keep looking for it
 		}
 		created = append(created, p)
-		if filepath.Dir(p) == p {
+		if dirOf(p) == p {
 			break
 		}
 	}
@@ -46,7 +52,7 @@ func MkdirAll(dir string, perm fs.FileMode) error {
 	// created runs from dir up to the topmost new one; each parent once.
 	seen := map[string]bool{}
 	for _, c := range created {
-		parent := filepath.Dir(c)
+		parent := dirOf(c)
 		if seen[parent] {
 			continue
 		}
@@ -56,4 +62,13 @@ func MkdirAll(dir string, perm fs.FileMode) error {
 		}
 	}
 	return nil
+}
+
+// trimSeparators returns p without trailing separators, keeping a root ("/", `C:\`).
+func trimSeparators(p string) string {
+	vol := len(filepath.VolumeName(p))
+	for len(p) > vol+1 && os.IsPathSeparator(p[len(p)-1]) {
+		p = p[:len(p)-1]
+	}
+	return p
 }

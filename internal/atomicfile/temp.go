@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -71,7 +70,7 @@ func Cleanup(dir string) (removed int, err error) {
 		if !strings.HasPrefix(e.Name(), TempPrefix) || !e.Type().IsRegular() {
 			continue
 		}
-		ok, err := removeIfLeftover(filepath.Join(dir, e.Name()))
+		ok, err := removeIfLeftover(joinName(dir, e.Name()))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("cleanup %s: removing a leftover temporary: %w", dir, bare(err)))
 		}
@@ -108,4 +107,13 @@ func removeIfLeftover(p string) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// joinName is dir/name as the kernel resolves it: dir is not cleaned lexically (filepath.Join
+// would take "l/.." for ".", whatever the link l points to).
+func joinName(dir, name string) string {
+	if dir == "" || os.IsPathSeparator(dir[len(dir)-1]) {
+		return dir + name
+	}
+	return dir + string(os.PathSeparator) + name
 }

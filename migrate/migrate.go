@@ -245,7 +245,7 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	for _, f := range w.Files {
 		tgt := f.Path
 		if !opts.InPlace {
-			tgt = filepath.Join(opts.Out, f.Rel)
+			tgt = fsio.Join(opts.Out, f.Rel)
 			if in, same, err := ids.Find(tgt); err != nil {
 				return nil, nil, err
 			} else if same {

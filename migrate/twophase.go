@@ -80,7 +80,7 @@ func RunAttach(srcs []string, so SignatureOptions, opts Options) (*Summary, erro
 	write := func(name, src string, sk *bpfsig.Skeleton) (string, error) {
 		target := src
 		if !opts.InPlace {
-			target = filepath.Join(opts.Out, filepath.FromSlash(name))
+			target = fsio.Join(opts.Out, filepath.FromSlash(name))
 			if cur, err := fsio.ReadFile(target, fsio.SkeletonLimit); err == nil {
 				orig, err := bpfsig.Open(src)
 				if err != nil {

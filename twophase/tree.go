@@ -250,7 +250,7 @@ func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResu
 		t := p.Target()
 		tbs := p.Content()
 		r.From, r.FromGeneration = string(sk.Scheme()), sk.Generation().String()
-		out := filepath.Join(dir, filepath.FromSlash(name)+TBSSuffix)
+		out := fsio.Join(dir, filepath.FromSlash(name)+TBSSuffix)
 		if err := atomicfile.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			r.Outcome, r.Reason = Failed, err.Error()
 			continue
@@ -277,7 +277,7 @@ func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResu
 	if err := atomicfile.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestName), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(fsio.Join(dir, ManifestName), append(b, '\n'), 0o644); err != nil {
 		return nil, nil, err
 	}
 	return m, res, nil
@@ -315,7 +315,7 @@ func AttachTree(srcs []string, o AttachTreeOptions) ([]*FileResult, error) {
 	}
 	mf := o.Manifest
 	if mf == "" {
-		mf = filepath.Join(o.Sigs, ManifestName)
+		mf = fsio.Join(o.Sigs, ManifestName)
 	}
 	m, err := LoadManifest(mf)
 	if err != nil {
@@ -413,7 +413,7 @@ func attachOne(src string, e *Entry, mf string, o *AttachTreeOptions, r *FileRes
 			return err
 		}
 	} else {
-		out = filepath.Join(o.Out, filepath.FromSlash(e.Name))
+		out = fsio.Join(o.Out, filepath.FromSlash(e.Name))
 		if err := atomicfile.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return err
 		}
@@ -432,7 +432,7 @@ func attachOne(src string, e *Entry, mf string, o *AttachTreeOptions, r *FileRes
 func findSig(dir, name string) (string, error) {
 	var found []string
 	for _, suf := range []string{SigSuffix, P7SSuffix} {
-		p := filepath.Join(dir, filepath.FromSlash(name)+suf)
+		p := fsio.Join(dir, filepath.FromSlash(name)+suf)
 		if _, err := os.Lstat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			found = append(found, p)
 		}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // A Resolver answers Resolve for many paths in few directories, resolving each directory
@@ -47,4 +48,29 @@ func (r *Resolver) Resolve(p string) (string, error) {
 		return Resolve(p)
 	}
 	return filepath.Join(d.real, base), nil
+}
+
+// Join joins dir and rel (a clean relative name, as a walk gives) into the path of the file
+// the system would reach by opening dir/rel. It is filepath.Join when dir has no ".."
+// element; when it has one, dir is resolved first (Resolve), because filepath.Join would
+// take "link/.." for "." whatever the link points to, and every later filepath.Dir of the
+// result would too. A dir Resolve cannot resolve is joined as it is.
+func Join(dir, rel string) string {
+	if !hasDotDot(dir) {
+		return filepath.Join(dir, rel)
+	}
+	if real, err := Resolve(dir); err == nil {
+		dir = real
+	}
+	return filepath.Join(dir, rel)
+}
+
+// hasDotDot reports whether p has a ".." element.
+func hasDotDot(p string) bool {
+	for _, e := range strings.FieldsFunc(p, func(r rune) bool { return r < 0x80 && os.IsPathSeparator(uint8(r)) }) {
+		if e == ".." {
+			return true
+		}
+	}
+	return false
 }

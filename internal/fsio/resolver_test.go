@@ -51,3 +51,54 @@ func TestResolverAgreesWithResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestJoin: Join(dir, rel) names the file the system reaches through dir/rel, for every
+// spelling of dir: through a link followed by "..", ".." after another link, a trailing
+// separator, plain and relative names (joined as filepath.Join does), and a dir that does
+// not exist yet after a link's "..".
+func TestJoin(t *testing.T) {
+	base := t.TempDir()
+	d := filepath.Join(base, "d")
+	for _, p := range []string{filepath.Join(d, "sub", "deeper"), filepath.Join(base, "e")} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(d, "sub"), filepath.Join(base, "l")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(d, "sub", "deeper"), filepath.Join(d, "sub", "m")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(base)
+	real, err := filepath.EvalSymlinks(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := filepath.Join(real, "d")
+	for _, tc := range []struct{ dir, want string }{
+		{"l/..", filepath.Join(rd, "x")},
+		{"l/../", filepath.Join(rd, "x")},
+		{"l/m/..", filepath.Join(rd, "sub", "x")},
+		{"l/m/../..", filepath.Join(rd, "x")},
+		{"l/../new", filepath.Join(rd, "new", "x")},
+		{filepath.Join(base, "l") + "/..", filepath.Join(rd, "x")},
+		{"e", filepath.Join("e", "x")},
+		{"e/", filepath.Join("e", "x")},
+		{"./e", filepath.Join("e", "x")},
+		{"l", filepath.Join("l", "x")},
+		{"e/..", filepath.Join(real, "x")},
+	} {
+		got := Join(tc.dir, "x")
+		if got != tc.want {
+			t.Errorf("Join(%q, x) = %q, want %q", tc.dir, got, tc.want)
+		}
+		// The rule itself: the name reaches the same place as the unjoined spelling.
+		if err := os.WriteFile(tc.dir+"/x", []byte(tc.dir), 0o644); err != nil {
+			continue // a directory that does not exist yet
+		}
+		if b, err := os.ReadFile(got); err != nil || string(b) != tc.dir {
+			t.Errorf("Join(%q, x) = %q reaches %q (%v), not %s/x", tc.dir, got, b, err, tc.dir)
+		}
+	}
+}

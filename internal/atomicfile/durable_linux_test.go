@@ -325,32 +325,11 @@ func TestBatchSyncsResolvedDirectory(t *testing.T) {
 		}
 		return
 	}
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace is not installed (Debian package strace): the system calls are not seen")
-	}
 	for _, method := range []string{"batch", "fsync"} {
-		dir := t.TempDir()
-		d := filepath.Join(dir, "d")
-		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		symlink(t, filepath.Join(d, "sub"), filepath.Join(dir, "l"))
-		out := filepath.Join(t.TempDir(), "strace")
-		cmd := exec.Command(strace, "-f", "-qq", "-y", "-o", out, "-e", "trace=fsync,openat", os.Args[0], "-test.run=^TestBatchSyncsResolvedDirectory$")
-		cmd.Env = append(os.Environ(), "BPFSIG_ATOMICFILE_HELPER=resolved", "BPFSIG_DIR="+dir, methodEnv+"="+method)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			if strings.Contains(string(b), "ptrace") {
-				t.Skipf("strace cannot trace here: %s", b)
-			}
-			t.Fatalf("%s: %v\n%s", method, err, b)
-		}
+		dir, d := linkDotDotTree(t)
+		tr := tracedRun(t, "TestBatchSyncsResolvedDirectory", "trace=fsync,openat", "BPFSIG_ATOMICFILE_HELPER=resolved", "BPFSIG_DIR="+dir, methodEnv+"="+method)
 		if got := content(t, filepath.Join(d, "x")); got != "new" {
 			t.Fatalf("%s: d/x = %q", method, got)
-		}
-		tr, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
 		}
 		var synced []string
 		for _, m := range regexp.MustCompile(`fsync\(\d+<([^>]*)>`).FindAllStringSubmatch(string(tr), -1) {
@@ -383,34 +362,13 @@ func TestMkdirAllSyncsResolvedParents(t *testing.T) {
 		}
 		return
 	}
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace is not installed (Debian package strace): the system calls are not seen")
-	}
-	dir := t.TempDir()
-	d := filepath.Join(dir, "d")
-	if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	symlink(t, filepath.Join(d, "sub"), filepath.Join(dir, "l"))
-	out := filepath.Join(t.TempDir(), "strace")
-	cmd := exec.Command(strace, "-f", "-qq", "-y", "-o", out, "-e", "trace=fsync", os.Args[0], "-test.run=^TestMkdirAllSyncsResolvedParents$")
-	cmd.Env = append(os.Environ(), "BPFSIG_ATOMICFILE_HELPER=mkdir", "BPFSIG_DIR="+dir)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		if strings.Contains(string(b), "ptrace") {
-			t.Skipf("strace cannot trace here: %s", b)
-		}
-		t.Fatalf("%v\n%s", err, b)
-	}
+	dir, d := linkDotDotTree(t)
+	tr := tracedRun(t, "TestMkdirAllSyncsResolvedParents", "trace=fsync", "BPFSIG_ATOMICFILE_HELPER=mkdir", "BPFSIG_DIR="+dir)
 	if fi, err := os.Stat(filepath.Join(d, "new", "sub")); err != nil || !fi.IsDir() {
 		t.Fatalf("d/new/sub: %v %v", fi, err)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "new")); err == nil {
 		t.Fatalf("%s/new was created: the cleaned spelling", dir)
-	}
-	tr, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
 	}
 	var synced []string
 	for _, m := range regexp.MustCompile(`fsync\(\d+<([^>]*)>`).FindAllStringSubmatch(string(tr), -1) {
@@ -420,4 +378,42 @@ func TestMkdirAllSyncsResolvedParents(t *testing.T) {
 	if want := []string{d, filepath.Join(d, "new")}; !slices.Equal(synced, want) {
 		t.Errorf("directories fsynced %q, want %q", synced, want)
 	}
+}
+
+// linkDotDotTree makes dir/d/sub and the link dir/l -> dir/d/sub, so that "l/.." names d
+// for the kernel and "." for filepath.Clean.
+func linkDotDotTree(t *testing.T) (dir, d string) {
+	t.Helper()
+	dir = t.TempDir()
+	d = filepath.Join(dir, "d")
+	if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	symlink(t, filepath.Join(d, "sub"), filepath.Join(dir, "l"))
+	return dir, d
+}
+
+// tracedRun runs this test binary's test name under strace -y (file descriptors shown with
+// their paths) with the filter trace and the environment env, and returns the trace; it
+// skips t where strace is missing or cannot trace.
+func tracedRun(t *testing.T, name, trace string, env ...string) []byte {
+	t.Helper()
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (Debian package strace): the system calls are not seen")
+	}
+	out := filepath.Join(t.TempDir(), "strace")
+	cmd := exec.Command(strace, "-f", "-qq", "-y", "-o", out, "-e", trace, os.Args[0], "-test.run=^"+name+"$")
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		if strings.Contains(string(b), "ptrace") {
+			t.Skipf("strace cannot trace here: %s", b)
+		}
+		t.Fatalf("%s: %v\n%s", strings.Join(env, " "), err, b)
+	}
+	tr, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }

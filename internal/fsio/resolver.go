@@ -51,18 +51,27 @@ func (r *Resolver) Resolve(p string) (string, error) {
 }
 
 // Join joins dir and rel (a clean relative name, as a walk gives) into the path of the file
-// the system would reach by opening dir/rel. It is filepath.Join when dir has no ".."
-// element; when it has one, dir is resolved first (Resolve), because filepath.Join would
-// take "link/.." for "." whatever the link points to, and every later filepath.Dir of the
-// result would too. A dir Resolve cannot resolve is joined as it is.
-func Join(dir, rel string) string {
+// the system reaches by opening dir/rel: filepath.Join(Physical(dir), rel).
+func Join(dir, rel string) string { return filepath.Join(Physical(dir), rel) }
+
+// Physical returns dir itself when filepath.Join and filepath.Dir may work on its spelling,
+// and dir resolved (Resolve) when they may not: when a ".." in it follows a symbolic link,
+// the system goes to the parent of the link's target ("l/.." with l -> d/sub is d), where
+// lexical cleaning drops both ("."). A dir without "..", or whose ".." elements mean the
+// same both ways, keeps the caller's spelling (for messages); one Resolve cannot resolve
+// is returned as it is.
+func Physical(dir string) string {
 	if !hasDotDot(dir) {
-		return filepath.Join(dir, rel)
+		return dir
 	}
-	if real, err := Resolve(dir); err == nil {
-		dir = real
+	real, err := Resolve(dir)
+	if err != nil {
+		return dir
 	}
-	return filepath.Join(dir, rel)
+	if lexical, err := Resolve(filepath.Clean(dir)); err == nil && lexical == real {
+		return dir
+	}
+	return real
 }
 
 // hasDotDot reports whether p has a ".." element.

@@ -25,7 +25,7 @@ type WalkOptions struct {
 
 // File is one regular file Walk returns.
 type File struct {
-	Path string      // the path it was reached by: Src joined with Rel
+	Path string      // the path it was reached by: Src (through Physical) joined with Rel
 	Src  string      // the source argument it was reached from
 	Rel  string      // its path relative to Src; the base name when Src is the file itself
 	Info fs.FileInfo // os.Stat of Path (links followed)
@@ -129,14 +129,20 @@ func (w *walker) source(src string) error {
 		if err := CheckRegular(src, fi); err != nil {
 			return err
 		}
-		return w.file(src, src, filepath.Base(src), fi)
+		path := src
+		if d, base := filepath.Split(src); Physical(d) != d {
+			path = filepath.Join(Physical(d), base) // "l/../x": the x the system opened
+		}
+		return w.file(path, src, filepath.Base(src), fi)
 	}
 	root, err := Resolve(src)
 	if err != nil {
 		return err
 	}
 	before := len(w.res.Files) + len(w.res.Skipped)
-	if err := w.dir(src, src, ".", root, fi); err != nil {
+	// The files' paths are joined to the directory lexically: through Physical, so that they
+	// name what the system reads ("l/../in/x" is not "in/x" when l is a link).
+	if err := w.dir(Physical(src), src, ".", root, fi); err != nil {
 		return err
 	}
 	for len(w.links) > 0 {

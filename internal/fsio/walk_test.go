@@ -215,3 +215,46 @@ func TestWalkSources(t *testing.T) {
 	}
 	os.Chmod(abs("src/sub"), 0o755)
 }
+
+// TestWalkThroughLinkDotDot: a source spelled through a link and ".." (l/../in, l -> d/sub)
+// is walked where the system resolves it (d/in): every File's Path opens the file the walk
+// listed, never the same name under the lexical reading (./in), which here holds a decoy;
+// a file argument spelled so is the system's file too.
+func TestWalkThroughLinkDotDot(t *testing.T) {
+	base := t.TempDir()
+	for _, p := range []string{"d/sub", "d/in", "in"} {
+		if err := os.MkdirAll(filepath.Join(base, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(base, "d", "in", "a.skel.h"), []byte("real"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "in", "a.skel.h"), []byte("decoy"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(base, "d", "sub"), filepath.Join(base, "l")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(base)
+	for _, src := range []string{"l/../in", "l/../in/", "l/../in/a.skel.h", "./l/../in"} {
+		res, err := Walk([]string{src}, WalkOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if len(res.Files) != 1 {
+			t.Fatalf("%s: %d files", src, len(res.Files))
+		}
+		if b, err := os.ReadFile(res.Files[0].Path); err != nil || string(b) != "real" {
+			t.Errorf("%s: Path %q reads %q (%v), want the real file", src, res.Files[0].Path, b, err)
+		}
+		if res.Files[0].Src != src || res.Files[0].Rel != "a.skel.h" {
+			t.Errorf("%s: Src %q Rel %q", src, res.Files[0].Src, res.Files[0].Rel)
+		}
+	}
+	// Without a link before the "..", the spelling is kept.
+	res, err := Walk([]string{"d/../in"}, WalkOptions{})
+	if err != nil || len(res.Files) != 1 || res.Files[0].Path != filepath.Join("in", "a.skel.h") {
+		t.Fatalf("d/../in: %+v %v", res, err)
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/bpfsig/bpfsig/internal/fsio"
@@ -300,7 +299,7 @@ func keyringEntries(d string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		p := filepath.Join(d, e.Name())
+		p := fsio.Join(d, e.Name()) // "l/../ring": the entries of the directory the system lists
 		m := e.Type()
 		if m&fs.ModeSymlink != 0 {
 			st, err := os.Stat(p)

@@ -291,3 +291,40 @@ func TestMatchKey(t *testing.T) {
 		t.Fatal("nil key accepted")
 	}
 }
+
+// TestLoadTrustThroughLinkDotDot: a keyring directory spelled through a link and ".."
+// (l/../ring, l -> d/sub) is read where the system resolves it (d/ring): its entries are
+// opened there, never under the lexical reading (./ring), which here holds a decoy of the
+// same name.
+func TestLoadTrustThroughLinkDotDot(t *testing.T) {
+	base := t.TempDir()
+	for _, p := range []string{"d/sub", "d/ring", "ring"} {
+		if err := os.MkdirAll(filepath.Join(base, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, err := os.ReadFile(testdata + "keys/test-rsa2048.crt.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "d", "ring", "a.pem"), cert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "ring", "a.pem"), []byte("decoy, not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(base, "d", "sub"), filepath.Join(base, "l")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(base)
+	tr, err := LoadTrust(nil, []string{"l/../ring"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Certs) != 1 {
+		t.Fatalf("%d certificates", len(tr.Certs))
+	}
+	if b, err := os.ReadFile(tr.Sources[0]); err != nil || !bytes.Equal(b, cert) {
+		t.Errorf("source %q: %v: not the real keyring's file", tr.Sources[0], err)
+	}
+}

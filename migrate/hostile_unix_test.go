@@ -41,3 +41,28 @@ func TestOutThroughLinkDotDot(t *testing.T) {
 		t.Errorf("%s/out was written: the lexical reading of l/../out", base)
 	}
 }
+
+// TestReportPathThroughLinkDotDot: CheckReportPath("l/../../d2/r.json"), l -> d/sub, checks
+// base/d2, where the report will go, not ../d2, the lexical reading (which does not exist).
+func TestReportPathThroughLinkDotDot(t *testing.T) {
+	base := t.TempDir()
+	d := filepath.Join(base, "d")
+	for _, p := range []string{filepath.Join(d, "sub"), filepath.Join(base, "d2")} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(d, "sub"), filepath.Join(base, "l")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(base)
+	if _, err := os.Stat("../d2"); err == nil {
+		t.Skip("../d2 exists: the lexical reading cannot be told apart")
+	}
+	if err := migrate.CheckReportPath("l/../../d2/r.json"); err != nil {
+		t.Fatalf("CheckReportPath: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(base, "d2")); len(ents) != 0 {
+		t.Errorf("d2 holds %d entries after the check: the probe was left", len(ents))
+	}
+}

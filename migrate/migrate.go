@@ -824,7 +824,13 @@ func CheckReportPath(path string) error {
 	if _, err := atomicfile.Target(path); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
+	// The directory the report will be renamed into, as the system resolves the name
+	// (filepath.Dir would take "l/../r.json" for ./r.json whatever l points to).
+	dir, _ := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	dir = fsio.Physical(dir)
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("%s: directory %s: %w", path, dir, err)

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"path/filepath"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -78,12 +77,12 @@ func tbsCommand() *cli.Command {
 				return failed("%v", err)
 			}
 			if c.Bool("json") {
-				if err := writeJSON(c.App.Writer, map[string]any{"manifest": filepath.Join(c.String("out"), twophase.ManifestName), "files": res}); err != nil {
+				if err := writeJSON(c.App.Writer, map[string]any{"manifest": fsio.Join(c.String("out"), twophase.ManifestName), "files": res}); err != nil {
 					return err
 				}
 			} else {
 				printTree(c, res, "TBS written")
-				fprintf(c.App.Writer, "%d skeleton(s) in %s\n", len(m.Entries), quoteName(filepath.Join(c.String("out"), twophase.ManifestName)))
+				fprintf(c.App.Writer, "%d skeleton(s) in %s\n", len(m.Entries), quoteName(fsio.Join(c.String("out"), twophase.ManifestName)))
 			}
 			return treeExit(res)
 		},

@@ -195,10 +195,14 @@ func (p *Policy) Choose(file, name string) (compat.Target, error) {
 // match returns the rule that matches, nil if none; rules that match with different targets
 // are an error.
 func (p *Policy) match(file, name string) (*Rule, error) {
+	// Path rules judge the file the system opens: filepath.Clean alone would read
+	// "l/../in/x" (l a link to d/sub) as in/x, another file than d/in/x.
+	dir, base := filepath.Split(file)
+	f := filepath.ToSlash(filepath.Clean(fsio.Join(dir, base)))
 	var hit *Rule
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		if !r.matches(file, name) {
+		if !r.matches(f, name) {
 			continue
 		}
 		if hit == nil {
@@ -210,11 +214,12 @@ func (p *Policy) match(file, name string) (*Rule, error) {
 	return hit, nil
 }
 
-func (r *Rule) matches(file, name string) bool {
+// matches reports whether r matches the program called name in the file at f (cleaned, with
+// slashes).
+func (r *Rule) matches(f, name string) bool {
 	if r.Name != "" {
 		return r.re.MatchString(name)
 	}
-	f := filepath.ToSlash(filepath.Clean(file))
 	if !strings.Contains(r.Path, "/") {
 		return r.re.MatchString(path.Base(f))
 	}

@@ -2,6 +2,8 @@ package policy_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/bpfsig/bpfsig/compat"
@@ -118,5 +120,40 @@ func TestResolve(t *testing.T) {
 				t.Fatalf("Resolve = %v, %v; want %v (error %v)", got, err, tt.want, tt.err)
 			}
 		})
+	}
+}
+
+// TestPolicyPathThroughLinkDotDot: a path rule is matched against the file the system opens.
+// With l a link to d/sub, l/../in/x.skel.h is d/in/x.skel.h; filepath.Clean reads it as
+// in/x.skel.h, another file, and a rule for d/in (or one for ./in) chose for the wrong one.
+func TestPolicyPathThroughLinkDotDot(t *testing.T) {
+	base := t.TempDir()
+	for _, p := range []string{"d/sub", "d/in", "in"} {
+		if err := os.MkdirAll(filepath.Join(base, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(base, "d", "sub"), filepath.Join(base, "l")); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	t.Chdir(base)
+	p, err := policy.ParsePolicy("p.yaml", []byte(`default:
+  scheme: raw
+rules:
+  - path: "d/in/*.skel.h"
+    scheme: legacy
+    generation: v2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := compat.Target{Scheme: compat.Legacy, Generation: compat.V2}
+	for _, f := range []string{"d/in/x.skel.h", "l/../in/x.skel.h", base + "/l/../in/x.skel.h", "./l/../in/x.skel.h"} {
+		if got, err := p.Choose(f, "x"); err != nil || got != want {
+			t.Errorf("Choose(%s) = %v, %v; want %v (the file is d/in/x.skel.h)", f, got, err, want)
+		}
+	}
+	if got, err := p.Choose("in/x.skel.h", "x"); err != nil || got.Scheme != compat.Raw {
+		t.Errorf("Choose(in/x.skel.h) = %v, %v; want raw", got, err)
 	}
 }

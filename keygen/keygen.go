@@ -31,6 +31,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/bpfsig/bpfsig/internal/fsio"
 	"github.com/bpfsig/bpfsig/internal/keys"
 )
 
@@ -294,7 +295,7 @@ func WriteFiles(keyOut, certOut string, key crypto.Signer, cert *x509.Certificat
 	if cert == nil || certOut == "" || key != nil && keyOut == "" {
 		return errors.New("keygen: write: key and certificate paths are required")
 	}
-	if key != nil && keyOut == certOut {
+	if key != nil && sameNewFile(keyOut, certOut) {
 		return fmt.Errorf("keygen: write: key and certificate would both be %s", keyOut)
 	}
 	for _, p := range []string{keyOut, certOut} {
@@ -321,6 +322,17 @@ func WriteFiles(keyOut, certOut string, key crypto.Signer, cert *x509.Certificat
 		return err
 	}
 	return nil
+}
+
+// sameNewFile reports whether a and b name the same file as the system resolves them
+// ("x" and "./x", or "l/../x" and "d/x" with l a link to d/sub), not only when spelled alike.
+func sameNewFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ra, erra := fsio.Resolve(a)
+	rb, errb := fsio.Resolve(b)
+	return erra == nil && errb == nil && ra == rb
 }
 
 func writeExcl(path string, data []byte, mode os.FileMode) error {

@@ -249,6 +249,34 @@ func TestWriteFiles(t *testing.T) {
 	if err := WriteFiles(filepath.Join(dir, "same"), filepath.Join(dir, "same"), key, cert, false); err == nil {
 		t.Error("same path for key and certificate accepted")
 	}
+	// The same new file by two spellings is refused as such, before anything is written: it
+	// was refused only when the spellings were equal, so the certificate's write then failed
+	// with "file exists", naming a file that did not exist before the run.
+	os.MkdirAll(filepath.Join(dir, "d", "sub"), 0o755)
+	if err := os.Symlink(filepath.Join(dir, "d", "sub"), filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]string{
+		{filepath.Join(dir, "same2"), dir + "/./same2"},
+		{dir + "//same2", filepath.Join(dir, "same2")},
+		{dir + "/d/sub/../same2", filepath.Join(dir, "d", "same2")},
+		{dir + "/l/../same2", filepath.Join(dir, "d", "same2")},
+	} {
+		err := WriteFiles(pair[0], pair[1], key, cert, false)
+		if err == nil || !strings.Contains(err.Error(), "would both be") {
+			t.Errorf("%s and %s: %v; want refused as the same file", pair[0], pair[1], err)
+		}
+		for _, p := range []string{filepath.Join(dir, "same2"), filepath.Join(dir, "d", "same2")} {
+			if _, err := os.Lstat(p); err == nil {
+				t.Errorf("%s written", p)
+				os.Remove(p)
+			}
+		}
+	}
+	// Different files by spellings that clean alike lexically are not the same: l/../k is d/k.
+	if err := WriteFiles(dir+"/l/../k4", filepath.Join(dir, "k4"), key, cert, false); err != nil {
+		t.Errorf("l/../k4 and k4: %v", err)
+	}
 	// A symlink in the key's place is refused too (Lstat / O_EXCL do not follow it).
 	os.Symlink(filepath.Join(dir, "target"), filepath.Join(dir, "link"))
 	if err := WriteFiles(filepath.Join(dir, "link"), filepath.Join(dir, "c"), key, cert, false); err == nil {

@@ -64,6 +64,27 @@ func restrictTrust(c *cli.Context, t *bpfsig.Trust) (*bpfsig.Trust, error) {
 	return kept, nil
 }
 
+// notFlagFiles refuses an output (flag) that names, by any spelling or link, a file the
+// run reads through one of the flags named (--key, --cert, --policy, …; a PKCS#11 URI names
+// no file): writing there would replace a key, a certificate or a policy with the output.
+func notFlagFiles(c *cli.Context, out, flag string, names ...string) error {
+	for _, name := range names {
+		vals := c.StringSlice(name)
+		if len(vals) == 0 && c.String(name) != "" {
+			vals = []string{c.String(name)}
+		}
+		for _, v := range vals {
+			if pkcs11.IsURI(v) {
+				continue
+			}
+			if err := notAnInput(out, flag, "--"+name+" file", v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // loadSigner reads --key and --cert (names given) and checks they belong together.
 func loadSigner(c *cli.Context, keyName, certName string) (*bpfsig.Signer, error) {
 	kp, cp := c.String(keyName), c.String(certName)

@@ -247,6 +247,69 @@ func TestHostileNonRegularInputs(t *testing.T) {
 	}
 }
 
+// TestHostileOutputOntoFlagFile: an output that names, by any spelling or link, a file the
+// run reads through a flag (the private key, a certificate, the policy) or the executable
+// loader sign signs is refused with exit 2, and the file is left as it was. Before, sign -o
+// KEY replaced the private key with the signed skeleton, loader sign -o FILE FILE replaced
+// the executable with its signature, and migrate --report KEY wrote the report over the key.
+func TestHostileOutputOntoFlagFile(t *testing.T) {
+	sk := fx("raw")
+	cases := []struct {
+		name string
+		args func(out string) []string
+		file string // what out names, relative to the working directory
+	}{
+		{"sign -o the key", func(o string) []string {
+			return []string{"sign", "--key", "k.pem", "--cert", "c.pem", "--scheme", "raw", "-o", o, sk}
+		}, "k.pem"},
+		{"sign -o the cert", func(o string) []string {
+			return []string{"sign", "--key", "k.pem", "--cert", "c.pem", "--scheme", "raw", "-o", o, sk}
+		}, "c.pem"},
+		{"sign -o the policy", func(o string) []string {
+			return []string{"sign", "--key", "k.pem", "--cert", "c.pem", "--policy", "p.yaml", "-o", o, sk}
+		}, "p.yaml"},
+		{"tbs -o the policy", func(o string) []string { return []string{"tbs", "--policy", "p.yaml", "-o", o, sk} }, "p.yaml"},
+		{"loader sign -o the file", func(o string) []string {
+			return []string{"loader", "sign", "--key", "k.pem", "--cert", "c.pem", "-o", o, "exe"}
+		}, "exe"},
+		{"loader sign -o the key", func(o string) []string {
+			return []string{"loader", "sign", "--key", "k.pem", "--cert", "c.pem", "-o", o, "exe"}
+		}, "k.pem"},
+		{"mapvalue sign -o the key", func(o string) []string {
+			return []string{"mapvalue", "sign", "--key", "k.pem", "--cert", "c.pem", "-o", o, "exe"}
+		}, "k.pem"},
+		{"migrate --report the key", func(o string) []string {
+			return []string{"migrate", "--key", "k.pem", "--cert", "c.pem", "--dry-run", "--out", "mo", "--report", o, sk}
+		}, "k.pem"},
+		{"migrate --report the trusted cert", func(o string) []string {
+			return []string{"migrate", "--key", "k.pem", "--cert", "c.pem", "--trust", "t.pem", "--dry-run", "--out", "mo", "--report", o, sk}
+		}, "t.pem"},
+	}
+	for _, c := range cases {
+		for _, spell := range []string{"%s", "./%s", "l%s", "sub/../%s"} {
+			t.Run(c.name+" "+spell, func(t *testing.T) {
+				t.Chdir(t.TempDir())
+				writeBytes(t, "k.pem", readBytes(t, key))
+				os.Chmod("k.pem", 0o600)
+				writeBytes(t, "c.pem", readBytes(t, cert))
+				writeBytes(t, "t.pem", readBytes(t, cert))
+				writeBytes(t, "p.yaml", []byte("default:\n  scheme: raw\n"))
+				writeBytes(t, "exe", []byte("#!/bin/sh\n"))
+				os.Mkdir("sub", 0o755)
+				symlink(t, c.file, "l"+c.file)
+				orig := readBytes(t, c.file)
+				code, stdout, stderr := runTimed(t, c.args(strings.ReplaceAll(spell, "%s", c.file))...)
+				if code != exitUsage || !strings.Contains(stderr, "(the same file)") {
+					t.Errorf("exit %d, want 2 naming the file\n%s%s", code, stdout, stderr)
+				}
+				if got := readBytes(t, c.file); !bytes.Equal(got, orig) {
+					t.Errorf("%s was overwritten", c.file)
+				}
+			})
+		}
+	}
+}
+
 // TestHostileSameFile: an output that is the input by another spelling, a link or a hard
 // link is refused with exit 2 and a pointer to --in-place, and the input is left byte for
 // byte as it was.

@@ -106,6 +106,15 @@ func loaderSignCommand() *cli.Command {
 			if out == "" && xattr == "" {
 				return usage("loader sign: give -o SIG, --xattr NAME or both")
 			}
+			if out != "" {
+				// -o onto the executable would replace it with its own signature.
+				if err := notAnInput(out, "-o", "file to sign", c.Args().First()); err != nil {
+					return err
+				}
+				if err := notFlagFiles(c, out, "-o", "key", "cert"); err != nil {
+					return err
+				}
+			}
 			p, err := merkleParams(c)
 			if err != nil {
 				return err

@@ -61,6 +61,9 @@ func mapvalueSignCommand() *cli.Command {
 			if n := c.Int("value-size"); n < 0 || n > mapvalue.MaxValueSize {
 				return usage("--value-size %d: want 0..%d", n, mapvalue.MaxValueSize)
 			}
+			if err := notFlagFiles(c, out, "-o", "key", "cert"); err != nil {
+				return err
+			}
 			s, err := loadSignerFrom(c, c.String("key"), c.String("cert"))
 			if err != nil {
 				return err

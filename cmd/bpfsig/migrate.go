@@ -86,6 +86,9 @@ func migrateCommand() *cli.Command {
 				if err := migrate.CheckReportPath(p); err != nil {
 					return usage("--report: %v", err)
 				}
+				if err := notFlagFiles(c, p, "--report", "key", "cert", "policy", "trust", "restrict-to"); err != nil {
+					return err
+				}
 			}
 			ctx, stop, caught := interruptible()
 			defer stop()

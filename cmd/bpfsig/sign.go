@@ -41,6 +41,8 @@ func signCommand() *cli.Command {
 			} else if same {
 				// By any spelling, link or hard link: rewriting the input is what --in-place says.
 				return usage("sign: -o %s is the input %s (the same file): use --in-place to rewrite the input", out, in)
+			} else if err := notFlagFiles(c, out, "-o", "key", "cert", "policy"); err != nil {
+				return err
 			}
 			explicit, pol, err := targetFlags(c)
 			if err != nil {

@@ -55,6 +55,9 @@ func tbsCommand() *cli.Command {
 				if err := notAnInput(out, "-o", "skeleton", c.Args().First()); err != nil {
 					return err
 				}
+				if err := notFlagFiles(c, out, "-o", "policy"); err != nil {
+					return err
+				}
 				_, p, err := twophase.PrepareFile(c.Args().First(), o)
 				if err != nil {
 					return failed("%v", err)
@@ -174,6 +177,9 @@ func attachCommand() *cli.Command {
 			if err := notAnInput(out, "-o", "certificate", c.String("cert")); err != nil {
 				return err
 			}
+			if err := notFlagFiles(c, out, "-o", "policy"); err != nil {
+				return err
+			}
 			b, err := fsio.ReadFile(c.String("sig"), twophase.MaxSignatureFile)
 			if err != nil {
 				return failed("%v", err)
@@ -272,6 +278,9 @@ func migrateTwoPhase(c *cli.Context) error {
 	if p := c.String("report"); p != "" {
 		if err := migrate.CheckReportPath(p); err != nil {
 			return usage("--report: %v", err)
+		}
+		if err := notFlagFiles(c, p, "--report", "cert", "policy", "trust", "restrict-to", "manifest"); err != nil {
+			return err
 		}
 	}
 	opts := migrate.Options{Target: explicit, Policy: pol, BackupSuffix: c.String("backup-suffix"),

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -77,7 +78,7 @@ func tbsCommand() *cli.Command {
 			}
 			m, res, err := twophase.WriteTree(c.Args().Slice(), c.String("out"), o)
 			if err != nil {
-				return failed("%v", err)
+				return treeErr("tbs", err)
 			}
 			if c.Bool("json") {
 				if err := writeJSON(c.App.Writer, map[string]any{"manifest": fsio.Join(c.String("out"), twophase.ManifestName), "files": res}); err != nil {
@@ -147,7 +148,7 @@ func attachCommand() *cli.Command {
 					Cert: cert, Format: format, Out: c.String("out"),
 				})
 				if err != nil {
-					return failed("%v", err)
+					return treeErr("attach", err)
 				}
 				if c.Bool("json") {
 					if err := writeJSON(c.App.Writer, map[string]any{"files": res}); err != nil {
@@ -354,4 +355,13 @@ func notAnInput(out, flag, what, in string) error {
 		return usage("%s %s is the %s %s (the same file)", flag, quoteName(out), what, quoteName(in))
 	}
 	return nil
+}
+
+// treeErr maps a tree run's error to its exit code: an output directory inside a source tree
+// is a usage error (2), as migrate's is; anything else failed (1).
+func treeErr(cmd string, err error) error {
+	if errors.Is(err, twophase.ErrOutputInSource) {
+		return usage("%s: %v", cmd, err)
+	}
+	return failed("%v", err)
 }

@@ -153,3 +153,29 @@ func readOrFail(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// TestTreeOutInsideSourceIsUsage: tbs --out and attach --sigs --out inside the source tree are
+// usage errors (exit 2, as migrate's), not failures of a run, and write nothing.
+func TestTreeOutInsideSourceIsUsage(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "a.skel.h"), readOrFail(t, fx("legacy-v2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(src, "out")
+	tbsDir := filepath.Join(t.TempDir(), "tbs") // a real manifest, so attach gets to its --out
+	if code, _, errs := runCLI(t, "tbs", "--out", tbsDir, src); code != 0 {
+		t.Fatalf("tbs: exit %d: %s", code, errs)
+	}
+	for _, args := range [][]string{
+		{"tbs", "--out", inside, src},
+		{"attach", "--cert", cert, "--sigs", tbsDir, "--out", inside, src},
+	} {
+		code, _, errs := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errs, "inside, the source directory") {
+			t.Errorf("%s: exit %d: %s", args[0], code, errs)
+		}
+		if _, err := os.Lstat(inside); err == nil {
+			t.Errorf("%s: %s was created", args[0], inside)
+		}
+	}
+}

@@ -278,6 +278,12 @@ func TestHostileOutputOntoFlagFile(t *testing.T) {
 		{"mapvalue sign -o the key", func(o string) []string {
 			return []string{"mapvalue", "sign", "--key", "k.pem", "--cert", "c.pem", "-o", o, "exe"}
 		}, "k.pem"},
+		{"mapvalue sign -o the data", func(o string) []string {
+			return []string{"mapvalue", "sign", "--key", "k.pem", "--cert", "c.pem", "-o", o, "exe"}
+		}, "exe"},
+		{"mapvalue sign -o the unverified part", func(o string) []string {
+			return []string{"mapvalue", "sign", "--key", "k.pem", "--cert", "c.pem", "--unverified", "t.pem", "-o", o, "exe"}
+		}, "t.pem"},
 		{"migrate --report the key", func(o string) []string {
 			return []string{"migrate", "--key", "k.pem", "--cert", "c.pem", "--dry-run", "--out", "mo", "--report", o, sk}
 		}, "k.pem"},

@@ -61,7 +61,10 @@ func mapvalueSignCommand() *cli.Command {
 			if n := c.Int("value-size"); n < 0 || n > mapvalue.MaxValueSize {
 				return usage("--value-size %d: want 0..%d", n, mapvalue.MaxValueSize)
 			}
-			if err := notFlagFiles(c, out, "-o", "key", "cert"); err != nil {
+			if err := notFlagFiles(c, out, "-o", "key", "cert", "unverified"); err != nil {
+				return err
+			}
+			if err := notAnInput(out, "-o", "DATA file", c.Args().First()); err != nil {
 				return err
 			}
 			s, err := loadSignerFrom(c, c.String("key"), c.String("cert"))

@@ -16,10 +16,12 @@
 package bpfsig
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/bpfsig/bpfsig/compat"
@@ -91,13 +93,19 @@ func Open(path string) (*Skeleton, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, src)
+	return parse(path, src) // src is ours: no copy
 }
 
 // Parse parses a light skeleton header; name identifies it in messages. A header that is not
 // a complete light skeleton is an error; a loader of unknown shape is not (see LoaderError),
 // so that it can still be inspected, but it never verifies and cannot be signed.
 func Parse(name string, src []byte) (*Skeleton, error) {
+	// The Skeleton keeps its text: it must not be the caller's buffer, which the caller may
+	// overwrite (Skeleton is immutable).
+	return parse(name, bytes.Clone(src))
+}
+
+func parse(name string, src []byte) (*Skeleton, error) {
 	d, err := skel.Parse(name, src)
 	if err != nil {
 		return nil, err
@@ -154,7 +162,11 @@ func (s *Skeleton) Generation() Generation { return s.doc.CheckGeneration() }
 
 // Detection returns the scheme detected from the content with its evidence, or the reason no
 // scheme, or more than one, claims it.
-func (s *Skeleton) Detection() (Detection, error) { return s.doc.Detect() }
+func (s *Skeleton) Detection() (Detection, error) {
+	det, err := s.doc.Detect() // memoised: the evidence is the caller's copy
+	det.Evidence = slices.Clone(det.Evidence)
+	return det, err
+}
 
 // LoaderError says why opts_insn is not a loader of a known shape, nil when it is.
 func (s *Skeleton) LoaderError() error { return s.doc.LoaderError() }

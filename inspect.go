@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/fsio"
@@ -64,7 +65,7 @@ func (s *Skeleton) Inspect() *Report {
 	d := s.doc
 	det, detErr := d.Detect()
 	r := &Report{
-		File: d.Path(), FileBase64: fsio.RawName(d.Path()), Name: d.Name(), Scheme: det.Scheme, Generation: d.CheckGeneration().String(), Evidence: det.Evidence,
+		File: d.Path(), FileBase64: fsio.RawName(d.Path()), Name: d.Name(), Scheme: det.Scheme, Generation: d.CheckGeneration().String(), Evidence: slices.Clone(det.Evidence),
 		InsnBytes: len(d.Insn()), InsnSlots: len(d.Insn()) / 8, DataBytes: len(d.Data()),
 		Maps: d.File().Maps(), Progs: d.File().Progs(), OverrideBlocks: []Override{},
 	}

@@ -4,6 +4,7 @@
 package skel
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"sync"
@@ -72,7 +73,8 @@ func Of(a compat.Artifact) (*Doc, error) {
 	if d, ok := a.(*Doc); ok {
 		return d, nil
 	}
-	return Parse(a.Path(), a.Source())
+	// A foreign artifact's Source may be a buffer its owner later writes: the Doc keeps a copy.
+	return Parse(a.Path(), bytes.Clone(a.Source()))
 }
 
 // WithPath returns d under another name (for messages), sharing its content.

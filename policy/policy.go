@@ -5,6 +5,7 @@ package policy
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -46,7 +47,8 @@ type Rule struct {
 	Name   string // glob over the skeleton's object name
 	Path   string // glob over the file path
 	Target compat.Target
-	re     *regexp.Regexp
+	re     *regexp.Regexp // compiled from pat by ParsePolicy
+	pat    string
 }
 
 // LoadPolicy reads a policy file.
@@ -111,6 +113,7 @@ func ParsePolicy(file string, src []byte) (*Policy, error) {
 				if r.Path != "" {
 					pat = r.Path
 				}
+				r.pat = pat
 				if r.re, err = globRegexp(pat); err != nil {
 					return nil, perr(rn.Line, "bad glob %q: %v", pat, err)
 				}
@@ -202,7 +205,11 @@ func (p *Policy) match(file, name string) (*Rule, error) {
 	var hit *Rule
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		if !r.matches(f, name) {
+		re, err := r.regexp()
+		if err != nil {
+			return nil, fmt.Errorf("%s: rule %d (line %d): %w", p.File, i+1, r.Line, err)
+		}
+		if !r.matches(re, f, name) {
 			continue
 		}
 		if hit == nil {
@@ -216,19 +223,39 @@ func (p *Policy) match(file, name string) (*Rule, error) {
 
 // matches reports whether r matches the program called name in the file at f (cleaned, with
 // slashes).
-func (r *Rule) matches(f, name string) bool {
+// regexp returns the rule's compiled glob: ParsePolicy's, or, for a Rule built or edited by the
+// caller, one compiled now (the caller's Rule is not modified).
+func (r *Rule) regexp() (*regexp.Regexp, error) {
+	if (r.Name == "") == (r.Path == "") {
+		return nil, errors.New("a rule has exactly one of name and path")
+	}
+	pat := r.Name
+	if r.Path != "" {
+		pat = r.Path
+	}
+	if r.re != nil && r.pat == pat {
+		return r.re, nil
+	}
+	re, err := globRegexp(pat)
+	if err != nil {
+		return nil, fmt.Errorf("bad glob %q: %v", pat, err)
+	}
+	return re, nil
+}
+
+func (r *Rule) matches(re *regexp.Regexp, f, name string) bool {
 	if r.Name != "" {
-		return r.re.MatchString(name)
+		return re.MatchString(name)
 	}
 	if !strings.Contains(r.Path, "/") {
-		return r.re.MatchString(path.Base(f))
+		return re.MatchString(path.Base(f))
 	}
 	if strings.HasPrefix(r.Path, "/") {
-		return r.re.MatchString(f)
+		return re.MatchString(f)
 	}
 	// A relative pattern matches the path or any tail of it that starts at a directory.
 	for {
-		if r.re.MatchString(f) {
+		if re.MatchString(f) {
 			return true
 		}
 		i := strings.IndexByte(f, '/')
@@ -292,7 +319,9 @@ func Resolve(explicit compat.Target, p *Policy, file, name string) (compat.Targe
 	t := compat.Target{Scheme: compat.Raw}
 	var rule *Rule
 	if p != nil {
-		t = p.Default
+		if p.Default != (compat.Target{}) { // a Policy built in Go with no default: raw, as a file without one
+			t = p.Default
+		}
 		var err error
 		if rule, err = p.match(file, name); err != nil {
 			return compat.Target{}, err

@@ -157,3 +157,33 @@ rules:
 		t.Errorf("Choose(in/x.skel.h) = %v, %v; want raw", got, err)
 	}
 }
+
+// TestPolicyBuiltInGo: a Policy whose rules a program builds (or edits) instead of parsing is
+// matched by the rules' own fields; a rule that names neither or both selectors is an error.
+func TestPolicyBuiltInGo(t *testing.T) {
+	leg := compat.Target{Scheme: compat.Legacy, Generation: compat.V2}
+	built := &policy.Policy{File: "built", Rules: []policy.Rule{{Name: "mini*", Target: leg}, {Path: "vendor/*.skel.h", Target: leg}}}
+	for _, c := range []struct{ file, name string }{{"x/minimal.skel.h", "minimal"}, {"a/vendor/y.skel.h", "y"}} {
+		if got, err := policy.Resolve(compat.Target{}, built, c.file, c.name); err != nil || got != leg {
+			t.Errorf("built policy, %s: Resolve = %v, %v; want %v", c.file, got, err, leg)
+		}
+	}
+	if got, err := policy.Resolve(compat.Target{}, built, "x/other.skel.h", "other"); err != nil || got.Scheme != compat.Raw {
+		t.Errorf("built policy, no match: Resolve = %v, %v; want raw", got, err)
+	}
+	for _, bad := range []policy.Rule{{}, {Name: "a", Path: "b"}, {Name: "[", Target: leg}} {
+		p := &policy.Policy{File: "built", Rules: []policy.Rule{bad}}
+		if got, err := policy.Resolve(compat.Target{}, p, "x/a.skel.h", "a"); err == nil {
+			t.Errorf("rule %+v: Resolve = %v, want an error", bad, got)
+		}
+	}
+	// A parsed rule edited afterwards matches as edited.
+	p, err := policy.ParsePolicy("p.yaml", []byte("rules:\n  - name: minimal\n    scheme: legacy\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Rules[0].Name = "other"
+	if got, _ := p.Choose("x/minimal.skel.h", "minimal"); got.Scheme == compat.Legacy {
+		t.Errorf("rule renamed to %q still matched minimal", p.Rules[0].Name)
+	}
+}

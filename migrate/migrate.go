@@ -191,6 +191,9 @@ func usageErr(format string, args ...any) error {
 // directory source holding no skeleton header is a Failed result: a run on nothing does not
 // succeed.
 func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
+	if opts == nil { // the zero Options: neither an output directory nor in-place
+		opts = &Options{}
+	}
 	if (opts.Out == "") == !opts.InPlace {
 		return nil, nil, usageErr("give exactly one of an output directory and in-place")
 	}
@@ -531,6 +534,9 @@ func (wr *writer) commit() {
 
 // One migrates a single file and writes it at once; see Run for the rules.
 func One(j Job, opts *Options) *Result {
+	if opts == nil {
+		opts = &Options{}
+	}
 	r, w := one(j, opts)
 	if w != nil {
 		if err := atomicfile.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {

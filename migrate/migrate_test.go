@@ -314,3 +314,14 @@ func TestMigrateReportsPlatforms(t *testing.T) {
 		t.Errorf("starts loading on %v", r.StartsLoadingOn)
 	}
 }
+
+// TestNilOptions: a nil *Options is the zero Options (an error saying what is missing), not a
+// nil pointer dereference.
+func TestNilOptions(t *testing.T) {
+	if _, _, err := migrate.Plan([]string{"x.skel.h"}, nil); err == nil {
+		t.Error("Plan with nil options: no error")
+	}
+	if r := migrate.One(migrate.Job{Source: "/nonexistent/x.skel.h"}, nil); r == nil || r.Reason == "" || r.Outcome == migrate.Migrated {
+		t.Errorf("One with nil options = %+v, want a failed result", r)
+	}
+}

@@ -2,6 +2,7 @@ package bpfsig_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/bpfsig/bpfsig"
@@ -61,6 +62,24 @@ func TestDetectionEvidenceIsACopy(t *testing.T) {
 		}
 		if r2 := sk.Inspect(); r2.Evidence[0] != want {
 			t.Errorf("%s: Inspect evidence changed to %q by a write to an earlier Report", name, r2.Evidence[0])
+		}
+	}
+}
+
+// TestAttachNeedsSignature: Attach(nil) and Attach of an empty slice are errors naming the
+// file; an empty signature made a skeleton that reported itself signed.
+func TestAttachNeedsSignature(t *testing.T) {
+	sk, err := bpfsig.Parse("in.skel.h", testfix.Bytes(t, "legacy-v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := bpfsig.Prepare(sk, bpfsig.Target{Scheme: bpfsig.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range [][]byte{nil, {}} {
+		if out, err := p.Attach(sig); err == nil || !strings.Contains(err.Error(), "in.skel.h") || !strings.Contains(err.Error(), "no signature") {
+			t.Errorf("Attach(%#v) = %v, %v", sig, out, err)
 		}
 	}
 }

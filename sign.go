@@ -93,8 +93,14 @@ func (p *Prepared) Sign(signer *Signer) (*Skeleton, error) {
 }
 
 // Attach returns the prepared skeleton with sig, a detached DER PKCS#7 over Content made
-// elsewhere, attached. It does not check the signature: Verify the result.
+// elsewhere, attached. It does not check the signature: Verify the result. An empty sig is
+// an error.
 func (p *Prepared) Attach(sig []byte) (*Skeleton, error) {
+	if len(sig) == 0 {
+		// nil reached the header editor as "keep the signature" and failed there with its own
+		// wording; an empty one made a skeleton that says it is signed by nothing.
+		return nil, fmt.Errorf("%s: attach: no signature given (an empty or nil DER blob)", p.src.Path())
+	}
 	out, err := p.p.Attach(sig)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.src.Path(), err)

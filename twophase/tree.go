@@ -205,8 +205,14 @@ type refusal struct{ err error }
 func (r *refusal) Error() string { return r.err.Error() }
 func (r *refusal) Unwrap() error { return r.err }
 
-// Refuse wraps err so that a Check failure is reported as Refused.
-func Refuse(err error) error { return &refusal{err} }
+// Refuse wraps err so that a Check failure is reported as Refused. Refuse(nil) is nil (no
+// failure to report).
+func Refuse(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &refusal{err}
+}
 
 func outcomeOf(err error) Outcome {
 	var r *refusal
@@ -219,8 +225,12 @@ func outcomeOf(err error) Outcome {
 // WriteTree writes, for each skeleton under srcs (files, or directories walked for *.skel.h
 // and *.lskel.h as migrate walks them), its TBS bytes to dir/NAME.tbs, and then the manifest
 // of those written to dir/manifest.json. A skeleton that cannot be converted is reported and
-// left out of the manifest. dir must not be, or lie inside, a source directory.
+// left out of the manifest. dir must be given ("." for the working directory) and must not be,
+// or lie inside, a source directory.
 func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResult, error) {
+	if dir == "" {
+		return nil, nil, errors.New("to-be-signed tree: no output directory given (use \".\" for the working directory)")
+	}
 	if src, overlap, err := fsio.OutputOverlap(dir, srcs); err != nil {
 		return nil, nil, err
 	} else if overlap {

@@ -314,3 +314,27 @@ func TestWriteTreeRefusesOutputInSource(t *testing.T) {
 		t.Fatal("a TBS directory inside the source tree accepted")
 	}
 }
+
+// TestWriteTreeNeedsDirectory: an empty output directory is an error, not the working
+// directory by default (a program that forgot the option must not scatter .tbs files).
+func TestWriteTreeNeedsDirectory(t *testing.T) {
+	src := copyTree(t, "raw")
+	t.Chdir(t.TempDir())
+	if _, _, err := twophase.WriteTree([]string{src}, "", twophase.TreeOptions{}); err == nil || !strings.Contains(err.Error(), "no output directory") {
+		t.Fatalf("WriteTree with no directory: %v", err)
+	}
+	if ents, _ := os.ReadDir("."); len(ents) != 0 {
+		t.Fatalf("the working directory got %d entries", len(ents))
+	}
+}
+
+// TestRefuseNil: Refuse(nil) is nil, as wrapping no error is no error; it was an error whose
+// Error method dereferenced nil.
+func TestRefuseNil(t *testing.T) {
+	if err := twophase.Refuse(nil); err != nil {
+		t.Fatalf("Refuse(nil) = %#v", err)
+	}
+	if err := twophase.Refuse(errors.New("x")); err == nil || err.Error() != "x" {
+		t.Fatalf("Refuse(x) = %v", err)
+	}
+}

@@ -89,3 +89,52 @@ func TestPlanTwoSpellingsThroughALinkInOut(t *testing.T) {
 		})
 	}
 }
+
+// TestRunTargetChangedBeforeCommit: a target that changes after migrate looked at it and
+// before its batch is committed — in place, a source the user edits (rewritten in place,
+// same inode) while the run signs; with --out, a file someone else puts at the target — is
+// not replaced by a result built from what was read before: that file is Failed, naming it
+// and saying it changed, and holds what was put there; the other files are Migrated.
+func TestRunTargetChangedBeforeCommit(t *testing.T) {
+	for _, inPlace := range []bool{true, false} {
+		t.Run(map[bool]string{true: "in-place", false: "out"}[inPlace], func(t *testing.T) {
+			const n = 6 // one batch
+			src := pipelineTree(t, n)
+			o := opts(t)
+			o.Jobs = 2
+			if inPlace {
+				o.InPlace = true
+			} else {
+				o.Out = filepath.Join(t.TempDir(), "out")
+			}
+			edit := []byte("/* the user's own edit, made while migrate ran */\n")
+			var victim string
+			defer migrate.SetBeforeCommit(func(paths []string) {
+				if victim == "" && len(paths) > 1 {
+					victim = paths[1]
+					if err := os.WriteFile(victim, edit, 0o644); err != nil {
+						t.Error(err)
+					}
+				}
+			})()
+			sum, err := migrate.Run(context.Background(), []string{src}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if victim == "" {
+				t.Fatal("no batch of two or more files committed")
+			}
+			if got, _ := os.ReadFile(victim); !bytes.Equal(got, edit) {
+				t.Errorf("%s: the file put there while the run signed was replaced (%d bytes)", victim, len(got))
+			}
+			if sum.Failed != 1 || sum.Migrated != n-1 {
+				t.Errorf("summary %s, want 1 failed, %d migrated", sum, n-1)
+			}
+			for _, r := range sum.Files {
+				if r.Target == victim && (r.Outcome != migrate.Failed || !strings.Contains(r.Reason, victim) || !strings.Contains(r.Reason, "changed")) {
+					t.Errorf("%s: %s (%s), want Failed naming it and saying it changed", r.Target, r.Outcome, r.Reason)
+				}
+			}
+		})
+	}
+}

@@ -431,6 +431,7 @@ type write struct {
 	path string
 	data []byte
 	mode fs.FileMode
+	was  fs.FileInfo // the target before anything was read (nil: absent); see one
 }
 
 // fail marks w's file Failed by err: a file that was not written changed nothing.
@@ -482,7 +483,7 @@ func (wr *writer) stage() {
 			}
 			made[dir] = true
 		}
-		if err := cur.b.Stage(w.path, w.data, w.mode); err != nil {
+		if err := cur.b.StageUnchanged(w.path, w.data, w.mode, w.was); err != nil {
 			w.fail(err)
 			wr.failed(w.r)
 			continue
@@ -552,13 +553,20 @@ func One(j Job, opts *Options) *Result {
 // refused file is never signed); resolve the target; convert; compare with an existing target
 // (an up-to-date file is never signed); sign only when a file will be written. It returns the
 // result and, for a file to be written, the write (the result then says Migrated, to be
-// revised should the write fail).
+// revised should the write fail). The target is looked at before anything is read (in
+// place, before the source is): should it change before the commit — a source edited while
+// the run signs, a file put at the target — it is not replaced by a result built from what
+// was read before.
 func one(j Job, opts *Options) (*Result, *write) {
+	was, err := os.Stat(j.Target)
+	if err != nil {
+		was = nil // absent; another failure is convert's to report when it reads the target
+	}
 	r, data := convert(j, opts)
 	if data == nil {
 		return r, nil
 	}
-	return r, &write{r: r, path: j.Target, data: data, mode: j.Mode}
+	return r, &write{r: r, path: j.Target, data: data, mode: j.Mode, was: was}
 }
 
 // convert is one's work short of the write: it returns the result and, when a file is to be

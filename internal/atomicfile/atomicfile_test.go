@@ -357,3 +357,50 @@ func TestMkdirAll(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "file"), "x")
 	checkErr(t, MkdirAll(filepath.Join(dir, "file", "sub"), 0o755), filepath.Join(dir, "file"), "is a regular file, not a directory")
 }
+
+// TestStageUnchanged: a target staged with StageUnchanged is replaced at Commit only while it
+// is the file it was (or still absent), or already holds the staged bytes; one rewritten in
+// place, or put there, since is left as it now is, and the error names it and says it changed.
+func TestStageUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	kept, appeared, same, fresh := filepath.Join(dir, "kept"), filepath.Join(dir, "appeared"), filepath.Join(dir, "same"), filepath.Join(dir, "fresh")
+	for _, p := range []string{kept, same} {
+		if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stat := func(p string) fs.FileInfo {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil
+		}
+		return fi
+	}
+	b := NewBatch()
+	for _, p := range []string{kept, appeared, same, fresh} {
+		if err := b.StageUnchanged(p, []byte("new"), 0o644, stat(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Rewritten in place (same inode, other size), put there, and written with the result.
+	if err := os.WriteFile(kept, []byte("user edit"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(appeared, []byte("someone's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(same, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Commit()
+	for p, want := range map[string]string{kept: "user edit", appeared: "someone's", same: "new", fresh: "new"} {
+		if got, _ := os.ReadFile(p); string(got) != want {
+			t.Errorf("%s holds %q, want %q", p, got, want)
+		}
+		placed, ferr := Placed(err, p)
+		if changed := p == kept || p == appeared; changed != !placed || changed && (ferr == nil || !strings.Contains(ferr.Error(), p) || !strings.Contains(ferr.Error(), "changed")) {
+			t.Errorf("%s: placed %v, error %v", p, placed, ferr)
+		}
+	}
+	noTemps(t, dir)
+}

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,6 +43,10 @@ type stagedFile struct {
 	// makes it durable (see the package documentation); otherwise Commit fsyncs it.
 	batched bool
 	fs      fsID
+	// guarded (StageUnchanged): the target is replaced only if it is still was (nil: still
+	// absent), or already holds the staged bytes.
+	guarded bool
+	was     fs.FileInfo
 }
 
 // NewBatch returns an empty batch.
@@ -82,7 +87,21 @@ func (b *Batch) Len() int {
 // staged in this batch (under any spelling that resolves to the same target), or the
 // temporary cannot be written (a full disk: the error wraps ENOSPC). A failed Stage does
 // not affect the files staged before it.
-func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
+func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) error {
+	return b.stage(path, data, perm, false, nil)
+}
+
+// StageUnchanged is Stage for a target the caller has read and decided on: was is the
+// target as it was before that read (os.Stat; nil when it did not exist). At Commit the
+// target is replaced only if it still is that file with the same size and modification
+// time (or is still absent), or if it already holds exactly the staged bytes (another
+// writer of the same result); otherwise it is left as it now is, and Commit reports a
+// [NotPlacedError] naming path and saying it changed since it was read.
+func (b *Batch) StageUnchanged(path string, data []byte, perm fs.FileMode, was fs.FileInfo) error {
+	return b.stage(path, data, perm, true, was)
+}
+
+func (b *Batch) stage(path string, data []byte, perm fs.FileMode, guarded bool, was fs.FileInfo) (err error) {
 	target, err := Target(path)
 	if err != nil {
 		return err
@@ -118,7 +137,7 @@ func (b *Batch) Stage(path string, data []byte, perm fs.FileMode) (err error) {
 	if err != nil {
 		return wrap("writing", path, err)
 	}
-	s := &stagedFile{path: path, target: target, tmp: f.Name(), f: f}
+	s := &stagedFile{path: path, target: target, tmp: f.Name(), f: f, guarded: guarded, was: was}
 	defer func() {
 		if err != nil {
 			s.discard()
@@ -356,6 +375,9 @@ func (s *stagedFile) rename() error {
 	if fi, err := os.Lstat(s.target); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("writing %s: %w; not replacing it", s.path, &fsio.NotRegularError{Path: s.path, Kind: fsio.Kind(fi.Mode())})
 	}
+	if s.guarded && !s.unchanged() {
+		return fmt.Errorf("writing %s: it changed since it was read; not replacing it", s.path)
+	}
 	if closeBeforeRename {
 		if err := s.f.Close(); err != nil {
 			s.f = nil
@@ -371,6 +393,26 @@ func (s *stagedFile) rename() error {
 		s.f = nil
 	}
 	return nil
+}
+
+// unchanged reports whether a guarded target may be replaced: it is still the file it was
+// when the caller read it (or still absent), or it already holds the staged bytes.
+func (s *stagedFile) unchanged() bool {
+	cur, err := os.Stat(s.target)
+	switch {
+	case s.was == nil && errors.Is(err, fs.ErrNotExist):
+		return true
+	case err != nil || !cur.Mode().IsRegular():
+		return false
+	case s.was != nil && os.SameFile(s.was, cur) && cur.Size() == s.was.Size() && cur.ModTime().Equal(s.was.ModTime()):
+		return true
+	}
+	staged, err := os.ReadFile(s.tmp)
+	if err != nil || int64(len(staged)) != cur.Size() {
+		return false
+	}
+	now, err := os.ReadFile(s.target)
+	return err == nil && bytes.Equal(now, staged)
 }
 
 // flushFileSystems makes the batched temporaries durable: one fsync of a new empty file per

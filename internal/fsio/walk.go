@@ -197,6 +197,16 @@ func (w *walker) follow(l link) error {
 	return w.entry(l.path, l.src, l.rel, l.root, l.name, fi.Mode().Type(), fi, nil)
 }
 
+// vanished is the reason a walk gives for an entry listed in its directory that was gone
+// when it looked at it (removed or renamed meanwhile): reported with the others it left out,
+// so that the walk goes on and a command that must not succeed on files it did not see can
+// say so for that one.
+const vanished = "vanished while the tree was walked (removed or renamed meanwhile)"
+
+// afterReadDir, when set (tests), runs after a directory is listed and before its entries
+// are looked at.
+var afterReadDir func(dir string)
+
 // file records a regular file unless it was reached before.
 func (w *walker) file(path, src, rel string, fi fs.FileInfo) error {
 	key, err := fileKey(fi, func() (string, error) { return filepath.EvalSymlinks(path) })
@@ -231,8 +241,15 @@ func (w *walker) dir(path, src, rel, root string, fi fs.FileInfo) error {
 	}
 	w.dirs[key] = path
 	ents, err := os.ReadDir(path) // sorted by name
+	if errors.Is(err, fs.ErrNotExist) {
+		w.skip(path, "%s", vanished)
+		return nil
+	}
 	if err != nil {
 		return err
+	}
+	if afterReadDir != nil {
+		afterReadDir(path)
 	}
 	for _, e := range ents {
 		name := e.Name()
@@ -255,7 +272,10 @@ func (w *walker) entry(p, src, r, root, name string, t fs.FileMode, fi fs.FileIn
 	var err error
 	if t.IsDir() {
 		if fi == nil {
-			if fi, err = os.Stat(p); err != nil {
+			if fi, err = os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+				w.skip(p, "%s", vanished)
+				return nil
+			} else if err != nil {
 				return err
 			}
 		}
@@ -269,7 +289,10 @@ func (w *walker) entry(p, src, r, root, name string, t fs.FileMode, fi fs.FileIn
 		return nil
 	}
 	if fi == nil {
-		if fi, err = e.Info(); err != nil {
+		if fi, err = e.Info(); errors.Is(err, fs.ErrNotExist) {
+			w.skip(p, "%s", vanished)
+			return nil
+		} else if err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -256,5 +257,44 @@ func TestWalkThroughLinkDotDot(t *testing.T) {
 	res, err := Walk([]string{"d/../in"}, WalkOptions{})
 	if err != nil || len(res.Files) != 1 || res.Files[0].Path != filepath.Join("in", "a.skel.h") {
 		t.Fatalf("d/../in: %+v %v", res, err)
+	}
+}
+
+// TestWalkEntryVanished: an entry listed in its directory and gone when the walk looks at it
+// (a file or a directory removed meanwhile) is reported as left out, with the reason, and
+// the walk goes on: one deleted file must not abort a verify of the whole tree.
+func TestWalkEntryVanished(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"a.skel.h", "b.skel.h", "sub/c.skel.h", "z.skel.h"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	afterReadDir = func(dir string) {
+		if dir == root {
+			os.Remove(filepath.Join(root, "b.skel.h"))
+			os.RemoveAll(filepath.Join(root, "sub"))
+		}
+	}
+	defer func() { afterReadDir = nil }()
+	res, err := Walk([]string{root}, WalkOptions{})
+	if err != nil {
+		t.Fatalf("Walk: %v", err)
+	}
+	var files, skipped []string
+	for _, f := range res.Files {
+		files = append(files, f.Rel)
+	}
+	for _, s := range res.Skipped {
+		if !strings.Contains(s.Reason, "vanished") {
+			t.Errorf("%s: reason %q", s.Path, s.Reason)
+		}
+		skipped = append(skipped, filepath.Base(s.Path))
+	}
+	if !slices.Equal(files, []string{"a.skel.h", "z.skel.h"}) || !slices.Equal(skipped, []string{"b.skel.h", "sub"}) {
+		t.Fatalf("files %q, skipped %q", files, skipped)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"testing"
 
+	"github.com/bpfsig/bpfsig/compat"
 	"github.com/bpfsig/bpfsig/internal/cms"
 	"github.com/bpfsig/bpfsig/internal/kerrno"
 	"github.com/bpfsig/bpfsig/internal/testfix"
@@ -95,11 +96,11 @@ func i32(v int32) *int32   { return &v }
 
 // want is the expected Result of one load; zero fields are checked too.
 type want struct {
-	outcome  Outcome
-	stage    Stage
+	outcome  compat.Outcome
+	stage    compat.Stage
 	errno    Errno
 	retval   *int32
-	lsm      LSMKnowledge
+	lsm      compat.LSMKnowledge
 	admitted bool // lsm_admitted_then_failed
 	record   *Record
 	rule     string

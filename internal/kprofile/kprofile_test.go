@@ -6,9 +6,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/bpfsig/bpfsig/compat"
 )
 
-var stageOrder = map[Stage]int{StageSetup: 0, StageAdmission: 1, StageLSM: 2, StageVerifier: 3, StageRun: 4}
+var stageOrder = map[compat.Stage]int{compat.StageSetup: 0, compat.StageAdmission: 1, compat.StageLSM: 2, compat.StageVerifier: 3, compat.StageRun: 4}
 
 // TestTablesWellFormed checks every profile's table: unique row IDs, a citation and a subtest
 // (or "none …") on every row, one hook, rows in stage order, an errno on every rejection
@@ -44,17 +46,17 @@ func TestTablesWellFormed(t *testing.T) {
 			switch r.Kind {
 			case Hook:
 				hooks++
-				if r.Stage != StageLSM || r.Knows == nil || r.Scope != ScopeLoad {
+				if r.Stage != compat.StageLSM || r.Knows == nil || r.Scope != ScopeLoad {
 					t.Errorf("%s: a hook row is a load-scoped lsm row with Knows", where)
 				}
 			case Reject:
 				if r.When == nil {
 					t.Errorf("%s: a rejection needs a predicate", where)
 				}
-				if r.Stage == StageRun && (r.Retval >= 0 || r.Errno != 0) {
+				if r.Stage == compat.StageRun && (r.Retval >= 0 || r.Errno != 0) {
 					t.Errorf("%s: a run-stage rejection is a negative retval", where)
 				}
-				if r.Stage != StageRun && r.Errno == 0 && r.ErrnoOf == nil {
+				if r.Stage != compat.StageRun && r.Errno == 0 && r.ErrnoOf == nil {
 					t.Errorf("%s: no errno", where)
 				}
 			}
@@ -205,7 +207,7 @@ func TestEveryRowDecides(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %s base: %v", c.profile, c.proc, err)
 		}
-		if c.proc == ownProcedure[c.profile] && good.Outcome != Accepted {
+		if c.proc == ownProcedure[c.profile] && good.Outcome != compat.Accepted {
 			t.Errorf("%s: base load with the %s procedure: %s %s (%s)", c.profile, c.proc, good.Outcome, good.Errno, good.Rule)
 		}
 		f := signedLoad(c.proc)
@@ -215,7 +217,7 @@ func TestEveryRowDecides(t *testing.T) {
 			t.Errorf("%s %s: %v", c.profile, c.rule, err)
 			continue
 		}
-		if got.Outcome != Rejected || got.Rule != c.rule {
+		if got.Outcome != compat.Rejected || got.Rule != c.rule {
 			t.Errorf("%s: want rejected by %s, got %s by %q (%s %s)", c.profile, c.rule, got.Outcome, got.Rule, got.Stage, got.Errno)
 		}
 		if covered[c.profile] == nil {
@@ -238,32 +240,32 @@ func TestProceduresAccepted(t *testing.T) {
 	for _, c := range []struct {
 		profile string
 		f       Facts
-		lsm     LSMKnowledge
+		lsm     compat.LSMKnowledge
 	}{
 		{"6.18", func() Facts {
 			f := signedLoad(Proc618)
 			f.Check = LoaderCheck{Gen: CheckV2, HashMatches: true}
 			return f
-		}(), LSMLoaderOnly},
+		}(), compat.LSMLoaderOnly},
 		{"chain", func() Facts {
 			f := signedLoad(ProcChain)
 			f.SignatureMaps = []int32{0}
 			f.Check = LoaderCheck{Gen: CheckV1, HashMatches: true}
 			return f
-		}(), LSMFull},
-		{"mainline", signedLoad(ProcMainline), LSMFull},
+		}(), compat.LSMFull},
+		{"mainline", signedLoad(ProcMainline), compat.LSMFull},
 		{"mainline-bpf-keyring", func() Facts {
 			f := signedLoad(ProcMainline)
 			f.Keyring.ID, f.Boot = KeySpecBPFKeyring, Boot{BPFKeyringUnsealed: true, BPFKeyringProvisioned: true}
 			return f
-		}(), LSMFull},
+		}(), compat.LSMFull},
 	} {
 		p, _ := Lookup(c.profile)
 		got, err := p.Evaluate(c.f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Outcome != Accepted || got.Retval == nil || *got.Retval != 0 || got.LSM != c.lsm || got.LSMAdmittedThenFailed {
+		if got.Outcome != compat.Accepted || got.Retval == nil || *got.Retval != 0 || got.LSM != c.lsm || got.LSMAdmittedThenFailed {
 			t.Errorf("%s: %+v", c.profile, got)
 		}
 	}
@@ -335,7 +337,7 @@ func TestRecord(t *testing.T) {
 	// Not recorded where the hook is not reached, and by the profiles without verdict fields.
 	f := signedLoad(ProcMainline)
 	f.CMS = EKEYREJECTED
-	if got, _ := ProfileMainline.Evaluate(f); got.Record != nil || got.LSM != LSMNotReached {
+	if got, _ := ProfileMainline.Evaluate(f); got.Record != nil || got.LSM != compat.LSMNotReached {
 		t.Errorf("failed verification: record %+v lsm %q", got.Record, got.LSM)
 	}
 	if got, _ := Profile618.Evaluate(signedLoad(Proc618)); got.Record != nil {

@@ -3,6 +3,8 @@ package kprofile
 import (
 	"fmt"
 	"sort"
+
+	"github.com/bpfsig/bpfsig/compat"
 )
 
 // Kind says what a row does when its predicate holds.
@@ -34,7 +36,7 @@ const (
 type Rule struct {
 	// ID names the row in results and tests ("mainline/fold-frozen").
 	ID    string
-	Stage Stage
+	Stage compat.Stage
 	Kind  Kind
 	Scope Scope
 	// When is the row's predicate; i is the fd_array index for ScopeEachEntry rows, -1
@@ -48,7 +50,7 @@ type Rule struct {
 	Retval int32
 	// Knows and Records give a Hook row's LSM knowledge and verdict fields (Records may be
 	// nil: the kernel records none).
-	Knows   func(l *Load) LSMKnowledge
+	Knows   func(l *Load) compat.LSMKnowledge
 	Records func(l *Load) *Record
 	// Reason states the rule in one sentence.
 	Reason string
@@ -171,7 +173,7 @@ func (p *Profile) Evaluate(f Facts) (Result, error) {
 		}
 		k++
 	}
-	res.Outcome = Accepted
+	res.Outcome = compat.Accepted
 	res.Reason = "accepted"
 	if !f.SkipRun {
 		var zero int32
@@ -191,12 +193,12 @@ func (p *Profile) apply(res *Result, l *Load, r Rule, i int) bool {
 		}
 		return false
 	default:
-		res.Outcome, res.Stage, res.Rule = Rejected, r.Stage, r.ID
+		res.Outcome, res.Stage, res.Rule = compat.Rejected, r.Stage, r.ID
 		res.Reason, res.Source, res.Subtest = r.Reason, r.Source, r.Subtest
 		if i >= 0 {
 			res.Reason = fmt.Sprintf("fd_array[%d]: %s", i, r.Reason)
 		}
-		if r.Stage == StageRun {
+		if r.Stage == compat.StageRun {
 			v := r.Retval
 			res.Retval = &v
 		} else if r.ErrnoOf != nil {
@@ -204,7 +206,7 @@ func (p *Profile) apply(res *Result, l *Load, r Rule, i int) bool {
 		} else {
 			res.Errno = r.Errno
 		}
-		res.LSMAdmittedThenFailed = res.LSM != LSMNotReached && (r.Stage == StageVerifier || r.Stage == StageRun)
+		res.LSMAdmittedThenFailed = res.LSM != compat.LSMNotReached && (r.Stage == compat.StageVerifier || r.Stage == compat.StageRun)
 		return true
 	}
 }
@@ -263,7 +265,7 @@ func (p *Profile) Table() string {
 		switch {
 		case r.Kind == Hook:
 			outcome = "hook"
-		case r.Stage == StageRun:
+		case r.Stage == compat.StageRun:
 			outcome = fmt.Sprintf("retval %d", r.Retval)
 		case r.ErrnoOf != nil:
 			outcome = "errno of the PKCS#7 check"

@@ -1,5 +1,7 @@
 package kprofile
 
+import "github.com/bpfsig/bpfsig/compat"
+
 // Citations. Trees and commits are those the search index holds; "signed_loader.c" is
 // tools/testing/selftests/bpf/prog_tests/signed_loader.c.
 const (
@@ -111,35 +113,35 @@ func lazy(l *Load, i int) bool { return !l.Scanned(i) && i < l.IndexRefs }
 
 func cmsErrno(l *Load) Errno { return l.CMS }
 
-func knows618(l *Load) LSMKnowledge {
+func knows618(l *Load) compat.LSMKnowledge {
 	if l.Signed {
-		return LSMLoaderOnly
+		return compat.LSMLoaderOnly
 	}
-	return LSMUnsigned
+	return compat.LSMUnsigned
 }
 
-func knowsChain(l *Load) LSMKnowledge {
+func knowsChain(l *Load) compat.LSMKnowledge {
 	switch {
 	case !l.Signed:
-		return LSMUnsigned
+		return compat.LSMUnsigned
 	case len(l.SignatureMaps) > 0:
-		return LSMFull
+		return compat.LSMFull
 	}
-	return LSMLoaderOnly
+	return compat.LSMLoaderOnly
 }
 
 // knowsMainline: a verified signature covers the instructions and every map resolved so far.
 // When the loader's maps are bound only later (fd_array_cnt = 0, the 6.18 procedure), the
 // hook sees BPF_SIG_VERIFIED over the instructions alone: what it really knows is
 // loader-only, and the kernel refuses the load after the hook.
-func knowsMainline(l *Load) LSMKnowledge {
+func knowsMainline(l *Load) compat.LSMKnowledge {
 	switch {
 	case !l.Signed:
-		return LSMUnsigned
+		return compat.LSMUnsigned
 	case lateIndexRefs(l):
-		return LSMLoaderOnly
+		return compat.LSMLoaderOnly
 	}
-	return LSMFull
+	return compat.LSMFull
 }
 
 func recordMainline(l *Load) *Record {
@@ -170,14 +172,14 @@ func recordBPFKeyring(l *Load) *Record {
 var setupRows = []Rule{
 	{
 		// kernel/bpf/syscall.c bpf_map_get_info_by_fd(): map->ops->map_get_hash == NULL.
-		ID: "setup/hash-not-array", Stage: StageSetup, Errno: EINVAL,
+		ID: "setup/hash-not-array", Stage: compat.StageSetup, Errno: EINVAL,
 		When:   func(l *Load, _ int) bool { return l.HashRequested && !l.Map(0).Array },
 		Reason: "the procedure's hash request (BPF_OBJ_GET_INFO_BY_FD) on a map that is not a plain array: only arrays implement map_get_hash",
 		Source: srcSpec + "; " + srcTest + " map_hash_unsupported_type", Subtest: "map_hash_unsupported_type",
 	},
 	{
 		// kernel/bpf/syscall.c bpf_map_get_info_by_fd(): the hash of an unfrozen map is refused.
-		ID: "setup/hash-not-frozen", Stage: StageSetup, Errno: EPERM,
+		ID: "setup/hash-not-frozen", Stage: compat.StageSetup, Errno: EPERM,
 		When:   func(l *Load, _ int) bool { return l.HashRequested && !l.Map(0).Frozen },
 		Reason: "the procedure's hash request refuses an unfrozen map: libbpf gives up before BPF_PROG_LOAD",
 		Source: srcSpec + "; internal/kmodel JudgeLegacy(); " + srcTest + " hash_requires_frozen", Subtest: "hash_requires_frozen",
@@ -188,19 +190,19 @@ var setupRows = []Rule{
 var runRows = []Rule{
 	{
 		// v2 check block: r2 = *(u32 *)(map + 32) (map->excl); if r2 != 1 goto cleanup.
-		ID: "run/v2-not-exclusive", Stage: StageRun, Retval: runEINVAL,
+		ID: "run/v2-not-exclusive", Stage: compat.StageRun, Retval: runEINVAL,
 		When:   func(l *Load, _ int) bool { return !l.SkipRun && l.Check.Gen == CheckV2 && !l.Map(0).Exclusive },
 		Reason: "the loader's v2 check: map->excl is 0 (metadata map not exclusive) → -EINVAL",
 		Source: srcTest618 + " check_sig_match_shape(); docs/spec.md §2.4", Subtest: "metadata_not_exclusive (" + srcTest618 + ")",
 	},
 	{
-		ID: "run/sha-not-computed", Stage: StageRun, Retval: runEINVAL,
+		ID: "run/sha-not-computed", Stage: compat.StageRun, Retval: runEINVAL,
 		When:   func(l *Load, _ int) bool { return !l.SkipRun && l.Check.Gen != CheckNone && !l.MapSHA() },
 		Reason: "the loader's check: map->sha is all zero (nobody asked for the map's hash) → -EINVAL",
 		Source: srcTest618 + "; docs/spec.md §5.3 BPF_OBJ_GET_INFO_BY_FD", Subtest: "metadata_hash_not_computed (" + srcTest618 + ")",
 	},
 	{
-		ID: "run/sha-mismatch", Stage: StageRun, Retval: runEINVAL,
+		ID: "run/sha-mismatch", Stage: compat.StageRun, Retval: runEINVAL,
 		When:   func(l *Load, _ int) bool { return !l.SkipRun && l.Check.Gen != CheckNone && !l.Check.HashMatches },
 		Reason: "the loader's check: embedded hash != SHA-256(metadata) → -EINVAL",
 		Source: srcTest618 + " emit_signature_match; docs/spec.md §2.3", Subtest: "metadata_sha_mismatch (" + srcTest618 + ")",
@@ -211,7 +213,7 @@ var runRows = []Rule{
 var rows618Verifier = []Rule{
 	{
 		// process_fd_array() → add_fd_from_fd_array(): neither a map nor a BTF.
-		ID: "6.18/fd-array-bad-fd", Stage: StageVerifier, Scope: ScopeEachEntry, Errno: EBADF,
+		ID: "6.18/fd-array-bad-fd", Stage: compat.StageVerifier, Scope: ScopeEachEntry, Errno: EBADF,
 		When:   func(l *Load, i int) bool { return l.Map(i).Kind == KindBadFD && (l.Scanned(i) || lazy(l, i)) },
 		Reason: "fd is not pointing to a valid bpf_map or btf",
 		Source: srcFdArray, Subtest: "none",
@@ -220,7 +222,7 @@ var rows618Verifier = []Rule{
 		// __add_used_map(): excl_prog_sha != prog->digest. With fd_array_cnt > 0 the map is
 		// added before 6.18 computes prog->digest, so no exclusive map ever matches; the
 		// merged series computes the digest up front for signed loads (srcDoc).
-		ID: "6.18/fd-array-digest-not-computed", Stage: StageVerifier, Scope: ScopeEachEntry, Errno: EACCES,
+		ID: "6.18/fd-array-digest-not-computed", Stage: compat.StageVerifier, Scope: ScopeEachEntry, Errno: EACCES,
 		When:    func(l *Load, i int) bool { return l.Scanned(i) && l.Map(i).Kind == KindMap && l.Map(i).Exclusive },
 		Reason:  "fd_array_cnt > 0 binds the exclusive map before 6.18 computes prog->digest: program's hash doesn't match map's excl_prog_hash",
 		Source:  srcSpec + " (scheme legacy: fd_array_cnt must be 0); internal/bpfsys LoadSpec.FdArrayCnt; " + srcDoc + " (digest computed up front, the merged fix)",
@@ -228,7 +230,7 @@ var rows618Verifier = []Rule{
 	},
 	{
 		// __add_used_map() when the instruction referencing fd_array[i] is resolved.
-		ID: "6.18/bind-digest", Stage: StageVerifier, Scope: ScopeEachEntry, Errno: EACCES,
+		ID: "6.18/bind-digest", Stage: compat.StageVerifier, Scope: ScopeEachEntry, Errno: EACCES,
 		When: func(l *Load, i int) bool {
 			m := l.Map(i)
 			return lazy(l, i) && m.Kind == KindMap && m.Exclusive && !m.DigestMatch
@@ -241,14 +243,14 @@ var rows618Verifier = []Rule{
 // rowsSig618 is bpf_prog_verify_signature() of 6.18 (and, by inheritance, the chain series).
 var rowsSig618 = []Rule{
 	{
-		ID: "6.18/sig-too-large", Stage: StageAdmission, Errno: EINVAL,
+		ID: "6.18/sig-too-large", Stage: compat.StageAdmission, Errno: EINVAL,
 		When:    func(l *Load, _ int) bool { return l.Signed && l.SignatureSize > maxSig618 },
 		Reason:  "signature_size > KMALLOC_MAX_CACHE_SIZE (8192)",
 		Source:  srcSyscall618 + " (6.18.y stable adds the KMALLOC_MAX_CACHE_SIZE bound); " + srcSpec,
 		Subtest: "signature_too_large (" + srcTest618 + ")",
 	},
 	{
-		ID: "6.18/keyring-unresolved", Stage: StageAdmission, Errno: EINVAL,
+		ID: "6.18/keyring-unresolved", Stage: compat.StageAdmission, Errno: EINVAL,
 		When:    func(l *Load, _ int) bool { return l.Signed && userKeyring(l) && unresolved(l) },
 		Reason:  "keyring_id resolves to no key or keyring: bpf_lookup_user_key() fails",
 		Source:  srcSyscall618 + " (system_keyring_id_check / bpf_lookup_user_key → -EINVAL)",
@@ -260,7 +262,7 @@ var rowsSig618 = []Rule{
 // one is known.
 func pkcs7Row(id, prefix, what, source, subtest string) Rule {
 	return Rule{
-		ID: id, Stage: StageAdmission, ErrnoOf: cmsErrno,
+		ID: id, Stage: compat.StageAdmission, ErrnoOf: cmsErrno,
 		When:   func(l *Load, _ int) bool { return l.Signed && l.CMS != 0 },
 		Reason: prefix + "PKCS#7 over " + what + " does not verify (the caller's internal/cms result)",
 		Source: source, Subtest: subtest,
@@ -288,7 +290,7 @@ var Profile618 = register(&Profile{
 		setupRows,
 		[]Rule{{
 			// kernel/bpf/syscall.c __sys_bpf(): bpf_check_uarg_tail_zero() past sizeof(union bpf_attr) = 168.
-			ID: "6.18/attr-tail", Stage: StageAdmission, Errno: E2BIG,
+			ID: "6.18/attr-tail", Stage: compat.StageAdmission, Errno: E2BIG,
 			When:   func(l *Load, _ int) bool { return chainAttrs(l) },
 			Reason: "non-zero attr bytes past sizeof(union bpf_attr) = 168 (the chain series' signature_maps)",
 			Source: srcSpec + " BPF_PROG_LOAD attr tail", Subtest: noSubtest618,
@@ -299,7 +301,7 @@ var Profile618 = register(&Profile{
 				"signature_enforced, signature_authenticates_insns ("+srcTest618+")"),
 			{
 				// security_bpf_prog_load() between bpf_prog_verify_signature() and bpf_check().
-				ID: "6.18/lsm", Stage: StageLSM, Kind: Hook, Knows: knows618,
+				ID: "6.18/lsm", Stage: compat.StageLSM, Kind: Hook, Knows: knows618,
 				Reason: "security_bpf_prog_load: the loader's instructions are verified, its metadata not yet",
 				Source: srcSyscall618 + "; " + srcSpec + " (what an LSM knows)", Subtest: noSubtest618,
 				Inferred: "no verdict fields are modelled for 6.18.y; " + srcTest618 + " lsm_signature_verdict reads prog->aux->sig in the later in-loader generation",
@@ -324,21 +326,21 @@ var ProfileChain = register(&Profile{
 		setupRows,
 		[]Rule{
 			{
-				ID: "chain/sig-too-large", Stage: StageAdmission, Errno: EINVAL,
+				ID: "chain/sig-too-large", Stage: compat.StageAdmission, Errno: EINVAL,
 				When:   func(l *Load, _ int) bool { return l.Signed && l.SignatureSize > maxSig618 },
 				Reason: "signature_size > KMALLOC_MAX_CACHE_SIZE (8192), as 6.18",
 				Source: srcChain + "; " + srcSyscall618, Subtest: "none (series never merged)",
 				Inferred: "the series is built on 6.18's bpf_prog_verify_signature(); the bound is inherited",
 			},
 			{
-				ID: "chain/keyring-unresolved", Stage: StageAdmission, Errno: EINVAL,
+				ID: "chain/keyring-unresolved", Stage: compat.StageAdmission, Errno: EINVAL,
 				When:   func(l *Load, _ int) bool { return l.Signed && userKeyring(l) && unresolved(l) },
 				Reason: "keyring_id resolves to no key or keyring, as 6.18",
 				Source: srcChain + "; " + srcSyscall618, Subtest: "none (series never merged)",
 				Inferred: "inherited from 6.18's bpf_prog_verify_signature()",
 			},
 			{
-				ID: "chain/maps-index", Stage: StageAdmission, Errno: EINVAL,
+				ID: "chain/maps-index", Stage: compat.StageAdmission, Errno: EINVAL,
 				When: func(l *Load, _ int) bool {
 					if !l.Signed {
 						return false
@@ -354,7 +356,7 @@ var ProfileChain = register(&Profile{
 				Source: srcChain + " Verify()", Subtest: "none (series never merged)",
 			},
 			{
-				ID: "chain/maps-not-array", Stage: StageAdmission, Errno: EINVAL,
+				ID: "chain/maps-not-array", Stage: compat.StageAdmission, Errno: EINVAL,
 				When: func(l *Load, _ int) bool {
 					for _, i := range l.Folded() {
 						if !l.FdArray[i].Array {
@@ -368,7 +370,7 @@ var ProfileChain = register(&Profile{
 				Inferred: "the series hashes with map_get_hash, which only arrays implement",
 			},
 			{
-				ID: "chain/maps-not-frozen", Stage: StageAdmission, Errno: EPERM,
+				ID: "chain/maps-not-frozen", Stage: compat.StageAdmission, Errno: EPERM,
 				When: func(l *Load, _ int) bool {
 					for _, i := range l.Folded() {
 						if !l.FdArray[i].Frozen {
@@ -382,7 +384,7 @@ var ProfileChain = register(&Profile{
 			},
 			pkcs7Row("chain/pkcs7", "", "the chain root (the instructions when no map is listed)", srcChain, "none (series never merged)"),
 			{
-				ID: "chain/lsm", Stage: StageLSM, Kind: Hook, Knows: knowsChain,
+				ID: "chain/lsm", Stage: compat.StageLSM, Kind: Hook, Knows: knowsChain,
 				Reason: "security_bpf_prog_load: instructions and listed maps verified (loader-only when none is listed)",
 				Source: srcChain + "; " + srcSpec + " (what an LSM knows)", Subtest: "none (series never merged)",
 				Inferred: "the series predates the verdict fields; none are modelled",
@@ -400,14 +402,14 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 		setupRows,
 		[]Rule{{
 			// bpf_check_uarg_tail_zero() / CHECK_ATTR(BPF_PROG_LOAD), BPF_PROG_LOAD_LAST_FIELD keyring_id.
-			ID: prefix + "/attr-tail", Stage: StageAdmission, Errno: E2BIG,
+			ID: prefix + "/attr-tail", Stage: compat.StageAdmission, Errno: E2BIG,
 			When:   func(l *Load, _ int) bool { return chainAttrs(l) },
 			Reason: "non-zero attr bytes past the kernel's union bpf_attr (the chain series' signature_maps)",
 			Source: srcSyscall + " (BPF_PROG_LOAD_LAST_FIELD keyring_id)", Subtest: "none",
 			Inferred: "E2BIG holds while sizeof(union bpf_attr) ends before offset 180; were it larger, CHECK_ATTR would answer EINVAL",
 		}},
 		[]Rule{{
-			ID: prefix + "/fd-array-cnt-too-big", Stage: StageAdmission, Errno: EINVAL,
+			ID: prefix + "/fd-array-cnt-too-big", Stage: compat.StageAdmission, Errno: EINVAL,
 			When:   func(l *Load, _ int) bool { return l.Cnt >= maxFdArrayCnt },
 			Reason: "fd_array_cnt is too big (>= U32_MAX / sizeof(int))",
 			Source: srcFdArray + "; " + docSrc + " (bpf_check() resolves fd_array before the signature)", Subtest: "none",
@@ -417,21 +419,21 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 		// binding abort before this hook fires" (docSrc, Admission).
 		[]Rule{
 			{
-				ID: prefix + "/fd-array-bad-fd", Stage: StageAdmission, Scope: ScopeEachEntry, Errno: EBADF,
+				ID: prefix + "/fd-array-bad-fd", Stage: compat.StageAdmission, Scope: ScopeEachEntry, Errno: EBADF,
 				When:   func(l *Load, i int) bool { return l.Scanned(i) && l.Map(i).Kind == KindBadFD },
 				Reason: "fd is not pointing to a valid bpf_map or btf",
 				Source: srcFdArray + " add_fd_from_fd_array()", Subtest: "none",
 			},
 			{
 				// __add_used_btf(): a signed program binds no BTF.
-				ID: prefix + "/fold-btf", Stage: StageAdmission, Scope: ScopeEachEntry, Errno: EACCES,
+				ID: prefix + "/fold-btf", Stage: compat.StageAdmission, Scope: ScopeEachEntry, Errno: EACCES,
 				When:    func(l *Load, i int) bool { return l.Signed && l.Scanned(i) && l.Map(i).Kind == KindBTF },
 				Reason:  "a signed program binds no BTF: the fd_array entry is refused before the signature is verified",
 				Source:  docSrc + " (UAPI reference: a BTF entry is rejected outright); " + testSrc + " (__add_used_btf())",
 				Subtest: "signed_btf_fd_array_rejected",
 			},
 			{
-				ID: prefix + "/fold-not-array", Stage: StageAdmission, Scope: ScopeEachEntry, Errno: EINVAL,
+				ID: prefix + "/fold-not-array", Stage: compat.StageAdmission, Scope: ScopeEachEntry, Errno: EINVAL,
 				When: func(l *Load, i int) bool {
 					return l.Signed && l.Scanned(i) && l.Map(i).Kind == KindMap && !l.Map(i).Array
 				},
@@ -439,7 +441,7 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 				Source: docSrc + " (Load-time verification, step 3)", Subtest: "signed_nonarray_fd_array_rejected",
 			},
 			{
-				ID: prefix + "/fold-not-frozen", Stage: StageAdmission, Scope: ScopeEachEntry, Errno: EPERM,
+				ID: prefix + "/fold-not-frozen", Stage: compat.StageAdmission, Scope: ScopeEachEntry, Errno: EPERM,
 				When: func(l *Load, i int) bool {
 					return l.Signed && l.Scanned(i) && l.Map(i).Kind == KindMap && !l.Map(i).Frozen
 				},
@@ -447,7 +449,7 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 				Source: docSrc + " (Frozen maps; Load-time verification, step 3)", Subtest: "signed_unfrozen_fd_array_rejected",
 			},
 			{
-				ID: prefix + "/fold-not-exclusive", Stage: StageAdmission, Scope: ScopeEachEntry, Errno: EPERM,
+				ID: prefix + "/fold-not-exclusive", Stage: compat.StageAdmission, Scope: ScopeEachEntry, Errno: EPERM,
 				When: func(l *Load, i int) bool {
 					return l.Signed && l.Scanned(i) && l.Map(i).Kind == KindMap && !l.Map(i).Exclusive
 				},
@@ -456,7 +458,7 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 			},
 			{
 				// __add_used_map(): excl_prog_sha == prog->digest.
-				ID: prefix + "/fd-array-digest", Stage: StageAdmission, Scope: ScopeEachEntry, Errno: EACCES,
+				ID: prefix + "/fd-array-digest", Stage: compat.StageAdmission, Scope: ScopeEachEntry, Errno: EACCES,
 				When: func(l *Load, i int) bool {
 					m := l.Map(i)
 					return l.Scanned(i) && m.Kind == KindMap && m.Exclusive && (!m.DigestMatch || !l.Signed)
@@ -470,13 +472,13 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 		// bpf_prog_verify_signature(), inside bpf_check() once fd_array is resolved.
 		[]Rule{
 			{
-				ID: prefix + "/sig-zero-size", Stage: StageAdmission, Errno: EINVAL,
+				ID: prefix + "/sig-zero-size", Stage: compat.StageAdmission, Errno: EINVAL,
 				When:   func(l *Load, _ int) bool { return l.Signed && l.SignatureSize == 0 },
 				Reason: "a present signature with signature_size == 0, refused before the keyring is resolved",
 				Source: testSrc + " signature_zero_size", Subtest: "signature_zero_size",
 			},
 			{
-				ID: prefix + "/sig-too-large", Stage: StageAdmission, Errno: EINVAL,
+				ID: prefix + "/sig-too-large", Stage: compat.StageAdmission, Errno: EINVAL,
 				When:   func(l *Load, _ int) bool { return l.Signed && l.SignatureSize > maxSig618 },
 				Reason: "signature_size beyond BPF_PROG_MAX_SIGNATURE_SIZE, refused before the buffer is read",
 				Source: testSrc + " signature_too_large", Subtest: "signature_too_large",
@@ -486,13 +488,13 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 		keyringRows,
 		[]Rule{
 			{
-				ID: prefix + "/keyring-unresolved", Stage: StageAdmission, Errno: EINVAL,
+				ID: prefix + "/keyring-unresolved", Stage: compat.StageAdmission, Errno: EINVAL,
 				When:   func(l *Load, _ int) bool { return l.Signed && user(l) && unresolved(l) },
 				Reason: "keyring_id resolves to no key or keyring; the keyring is looked up before the signature bytes are examined",
 				Source: docSrc + " (Keyrings)", Subtest: "signature_bad_keyring",
 			},
 			{
-				ID: prefix + "/sig-buffer-too-large", Stage: StageAdmission, Errno: E2BIG,
+				ID: prefix + "/sig-buffer-too-large", Stage: compat.StageAdmission, Errno: E2BIG,
 				When:   func(l *Load, _ int) bool { return l.Signed && foldedSize(l) > maxDynptr },
 				Reason: "insns ‖ folded metadata exceed one bpf_dynptr (DYNPTR_MAX_SIZE, ~16 MiB)",
 				Source: docSrc + " (Notes and limitations)", Subtest: "none",
@@ -502,7 +504,7 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 				"signature_enforced, signature_failure_logs, signature_authenticates_insns, signature_authenticates_metadata, signed_no_fd_array"),
 			{
 				// The single call site inside bpf_check(), after the signature check.
-				ID: prefix + "/lsm", Stage: StageLSM, Kind: Hook, Knows: knowsMainline, Records: record,
+				ID: prefix + "/lsm", Stage: compat.StageLSM, Kind: Hook, Knows: knowsMainline, Records: record,
 				Reason:  "security_bpf_prog_load inside bpf_check(): the verdict and keyring fields are final",
 				Source:  docSrc + " (Admission: security_bpf_prog_load()); " + srcSyscall + " (no hook call left in bpf_prog_load())",
 				Subtest: "lsm_signature_verdict",
@@ -513,19 +515,19 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 		// is not pinned.
 		[]Rule{
 			{
-				ID: prefix + "/late-index-map", Stage: StageVerifier, Errno: EACCES,
+				ID: prefix + "/late-index-map", Stage: compat.StageVerifier, Errno: EACCES,
 				When:   func(l *Load, _ int) bool { return l.Signed && lateIndexRefs(l) },
 				Reason: "a signed program binds a map by fd_array index that fd_array_cnt did not cover (sparse fd_array): not folded, refused",
 				Source: docSrc + " (coverage enforced as objects are bound)", Subtest: "signed_sparse_fd_array_rejected, lsm_signature_verdict",
 			},
 			{
-				ID: prefix + "/late-raw-fd-map", Stage: StageVerifier, Errno: EINVAL,
+				ID: prefix + "/late-raw-fd-map", Stage: compat.StageVerifier, Errno: EINVAL,
 				When:   func(l *Load, _ int) bool { return l.Signed && l.Late.RawFDMaps > 0 },
 				Reason: "a signed program references a map by a raw fd (BPF_PSEUDO_MAP_FD): not folded, refused",
 				Source: docSrc + " (a map reached by a directly-referenced fd is rejected)", Subtest: "signed_map_by_fd_rejected",
 			},
 			{
-				ID: prefix + "/late-btf", Stage: StageVerifier, Errno: EACCES,
+				ID: prefix + "/late-btf", Stage: compat.StageVerifier, Errno: EACCES,
 				When:   func(l *Load, _ int) bool { return l.Signed && l.Late.BTFs > 0 },
 				Reason: "a signed program binds a BTF lazily (ksym, module kfunc): refused",
 				Source: docSrc + " (a BTF is refused outright for a signed program)", Subtest: "signed_module_kfunc_rejected",
@@ -533,13 +535,13 @@ func mainlineRows(prefix string, keyringRows []Rule, user func(*Load) bool, reco
 		},
 		[]Rule{
 			{
-				ID: prefix + "/bind-bad-fd", Stage: StageVerifier, Scope: ScopeEachEntry, Errno: EBADF,
+				ID: prefix + "/bind-bad-fd", Stage: compat.StageVerifier, Scope: ScopeEachEntry, Errno: EBADF,
 				When:   func(l *Load, i int) bool { return lazy(l, i) && l.Map(i).Kind == KindBadFD },
 				Reason: "fd is not pointing to a valid bpf_map",
 				Source: srcFdArray, Subtest: "none",
 			},
 			{
-				ID: prefix + "/bind-digest", Stage: StageVerifier, Scope: ScopeEachEntry, Errno: EACCES,
+				ID: prefix + "/bind-digest", Stage: compat.StageVerifier, Scope: ScopeEachEntry, Errno: EACCES,
 				When: func(l *Load, i int) bool {
 					m := l.Map(i)
 					return lazy(l, i) && m.Kind == KindMap && m.Exclusive && !m.DigestMatch
@@ -582,14 +584,14 @@ var ProfileMainlineBPFKeyring = register(&Profile{
 	content:          concat,
 	Rules: mainlineRows("mainline-bpf-keyring", []Rule{
 		{
-			ID: "mainline-bpf-keyring/caller-keyring-refused", Stage: StageAdmission, Errno: EPERM,
+			ID: "mainline-bpf-keyring/caller-keyring-refused", Stage: compat.StageAdmission, Errno: EPERM,
 			When:   func(l *Load, _ int) bool { return l.Signed && l.Boot.BPFKeyringUnsealed && userKeyringBPF(l) },
 			Reason: "bpf.keyring_unsealed=1 makes the .bpf keyring the only non-system keyring: a caller-supplied keyring is refused",
 			Source: srcDocKeyring + " (Enforcement)", Subtest: "none (" + srcTestKeyring + " skips on an unsealed boot)",
 			Inferred: "its place before the keyring lookup is not pinned",
 		},
 		{
-			ID: "mainline-bpf-keyring/bpf-keyring-not-provisioned", Stage: StageAdmission, Errno: ENOKEY,
+			ID: "mainline-bpf-keyring/bpf-keyring-not-provisioned", Stage: compat.StageAdmission, Errno: ENOKEY,
 			When: func(l *Load, _ int) bool {
 				return l.Signed && l.Keyring.ID == KeySpecBPFKeyring && !l.Boot.BPFKeyringProvisioned
 			},

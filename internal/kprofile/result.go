@@ -2,42 +2,6 @@ package kprofile
 
 import "github.com/bpfsig/bpfsig/compat"
 
-// Stage, LSMKnowledge and Outcome are compat's: a profile's result speaks the vocabulary of
-// the verdicts it is compared with.
-type (
-	Stage        = compat.Stage
-	LSMKnowledge = compat.LSMKnowledge
-	Outcome      = compat.Outcome
-)
-
-// The stages, in the order a load passes them. In the profiles, StageAdmission is everything
-// BPF_PROG_LOAD checks before security_bpf_prog_load — in 6.18 and the chain series in
-// bpf_prog_load() itself, in mainline inside bpf_check() (fd_array resolution and signature
-// verification) — and StageVerifier the verifier's work after the hook (binding objects while
-// it resolves instructions, exclusive-map digest binding on 6.18, normal verification).
-const (
-	StageSetup     = compat.StageSetup
-	StageAdmission = compat.StageAdmission
-	StageLSM       = compat.StageLSM
-	StageVerifier  = compat.StageVerifier
-	StageRun       = compat.StageRun
-)
-
-// What is really verified when security_bpf_prog_load decides (LSMLoaderOnly also covers a
-// mainline load whose maps are bound after the hook, which the kernel then refuses).
-const (
-	LSMNotReached = compat.LSMNotReached
-	LSMUnsigned   = compat.LSMUnsigned
-	LSMLoaderOnly = compat.LSMLoaderOnly
-	LSMFull       = compat.LSMFull
-)
-
-// The end results of a load.
-const (
-	Accepted = compat.Accepted
-	Rejected = compat.Rejected
-)
-
 // SigVerdict is prog->aux->sig.verdict (enum bpf_sig_verdict).
 type SigVerdict uint8
 
@@ -96,16 +60,16 @@ type Record struct {
 
 // Result is how a profile's kernel treats a load.
 type Result struct {
-	Profile string  `json:"profile"`
-	Outcome Outcome `json:"outcome"`
+	Profile string         `json:"profile"`
+	Outcome compat.Outcome `json:"outcome"`
 	// Stage is the stage that rejected the load; "" when accepted.
-	Stage Stage `json:"stage,omitempty"`
+	Stage compat.Stage `json:"stage,omitempty"`
 	// Errno is the bpf(2) errno of a rejection before the loader ran; 0 otherwise.
 	Errno Errno `json:"errno"`
 	// Retval is the loader's return value when it ran.
 	Retval *int32 `json:"retval"`
 	// LSM is what was really verified when security_bpf_prog_load decided.
-	LSM LSMKnowledge `json:"lsm"`
+	LSM compat.LSMKnowledge `json:"lsm"`
 	// LSMAdmittedThenFailed: the hook admitted the program and the verifier or the loader
 	// rejected it afterwards.
 	LSMAdmittedThenFailed bool `json:"lsm_admitted_then_failed"`

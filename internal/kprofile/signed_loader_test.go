@@ -3,6 +3,7 @@
 package kprofile
 
 import (
+	"github.com/bpfsig/bpfsig/compat"
 	"math"
 	"sort"
 	"strings"
@@ -77,7 +78,7 @@ func TestSignedLoaderContract(t *testing.T) {
 		}
 	}
 	accepted := func(s step) step {
-		s.want = want{outcome: Accepted, retval: ran0, lsm: LSMFull, record: userRecord}
+		s.want = want{outcome: compat.Accepted, retval: ran0, lsm: compat.LSMFull, record: userRecord}
 		return s
 	}
 	// junkLoad is load_loader(insns, -1, junk, …, fd_array_cnt = 0): fd_array = &(-1).
@@ -90,12 +91,12 @@ func TestSignedLoaderContract(t *testing.T) {
 		return Facts{Procedure: ProcMainline, FdArrayCnt: u32(1), SkipRun: true, Signed: true, SignatureSize: 64,
 			Keyring: session, InsnSize: len(fx.rawInsn), FdArray: []Object{m}, IndexRefs: 1}
 	}
-	rejected := func(stage Stage, e Errno, rule string) want {
-		return want{outcome: Rejected, stage: stage, errno: e, rule: rule}
+	rejected := func(stage compat.Stage, e Errno, rule string) want {
+		return want{outcome: compat.Rejected, stage: stage, errno: e, rule: rule}
 	}
 	// afterHook is a rejection after the hook admitted a validly signed program.
-	afterHook := func(e Errno, rule string, lsm LSMKnowledge) want {
-		return want{outcome: Rejected, stage: StageVerifier, errno: e, lsm: lsm, admitted: true, record: userRecord, rule: rule}
+	afterHook := func(e Errno, rule string, lsm compat.LSMKnowledge) want {
+		return want{outcome: compat.Rejected, stage: compat.StageVerifier, errno: e, lsm: lsm, admitted: true, record: userRecord, rule: rule}
 	}
 	// program is a directly loaded signed program (not a loader): no fd_array, no run.
 	program := func(insn, sig []byte) Facts {
@@ -109,27 +110,27 @@ func TestSignedLoaderContract(t *testing.T) {
 			// run_gen_loader() without a signature: fd_array_cnt stays 0, no hash request.
 			profile: "mainline",
 			facts:   Facts{Procedure: ProcMainline, InsnSize: len(fx.rawInsn), FdArray: []Object{meta}, IndexRefs: 1},
-			want:    want{outcome: Accepted, retval: ran0, lsm: LSMUnsigned, record: unsignedRecord},
+			want:    want{outcome: compat.Accepted, retval: ran0, lsm: compat.LSMUnsigned, record: unsignedRecord},
 		}},
 		"signature_enforced": {{
 			profile: "mainline", facts: junkLoad(64, session), insn: fx.rawInsn, sig: junkSig,
-			want: rejected(StageAdmission, EBADMSG, "mainline/pkcs7"),
+			want: rejected(compat.StageAdmission, EBADMSG, "mainline/pkcs7"),
 		}},
 		"signed_nonexcl_fd_array_rejected": {{
 			profile: "mainline", facts: junkFold(Object{Kind: KindMap, Array: true, Frozen: true, ValueSize: len(fx.rawData)}),
 			insn: fx.rawInsn, values: vals, sig: junkSig,
-			want: rejected(StageAdmission, EPERM, "mainline/fold-not-exclusive"),
+			want: rejected(compat.StageAdmission, EPERM, "mainline/fold-not-exclusive"),
 		}},
 		"signed_unfrozen_fd_array_rejected": {{
 			profile: "mainline", facts: junkFold(Object{Kind: KindMap, Array: true, Exclusive: true, DigestMatch: true, ValueSize: len(fx.rawData)}),
 			insn: fx.rawInsn, values: vals, sig: junkSig,
-			want: rejected(StageAdmission, EPERM, "mainline/fold-not-frozen"),
+			want: rejected(compat.StageAdmission, EPERM, "mainline/fold-not-frozen"),
 		}},
 		"signed_nonarray_fd_array_rejected": {{
 			// An exclusive BPF_MAP_TYPE_HASH, never frozen: the type gate answers first.
 			profile: "mainline", facts: junkFold(Object{Kind: KindMap, Exclusive: true, DigestMatch: true, ValueSize: 4}),
 			insn: fx.rawInsn, values: map[int][]byte{0: make([]byte, 4)}, sig: junkSig,
-			want: rejected(StageAdmission, EINVAL, "mainline/fold-not-array"),
+			want: rejected(compat.StageAdmission, EINVAL, "mainline/fold-not-array"),
 		}},
 		"signed_btf_fd_array_rejected": {{
 			// A genuine insns ‖ metadata signature, fd_array = {meta, BTF}, fd_array_cnt = 2.
@@ -137,7 +138,7 @@ func TestSignedLoaderContract(t *testing.T) {
 			facts: Facts{Procedure: ProcMainline, FdArrayCnt: u32(2), SkipRun: true, Signed: true, SignatureSize: uint32(len(fx.rawSig)),
 				Keyring: session, InsnSize: len(fx.rawInsn), FdArray: []Object{meta, {Kind: KindBTF}}, IndexRefs: 1},
 			insn: fx.rawInsn, values: vals, sig: fx.rawSig,
-			want: rejected(StageAdmission, EACCES, "mainline/fold-btf"),
+			want: rejected(compat.StageAdmission, EACCES, "mainline/fold-btf"),
 		}},
 		"signed_module_kfunc_rejected": {{
 			// A kfunc call resolved lazily from fd_array[1] (a BTF); fd_array_cnt = 0.
@@ -145,32 +146,32 @@ func TestSignedLoaderContract(t *testing.T) {
 			facts: Facts{Procedure: ProcMainline, FdArrayCnt: u32(0), SkipRun: true, Signed: true, SignatureSize: uint32(len(fx.legSig)),
 				Keyring: session, InsnSize: len(fx.legInsn), FdArray: []Object{{Kind: KindBadFD}, {Kind: KindBTF}}, Late: LateBound{BTFs: 1}},
 			insn: fx.legInsn, sig: fx.legSig,
-			want: afterHook(EACCES, "mainline/late-btf", LSMFull),
+			want: afterHook(EACCES, "mainline/late-btf", compat.LSMFull),
 		}},
 		"signature_failure_logs": {{
 			profile: "mainline",
 			facts: Facts{Procedure: ProcMainline, SkipRun: true, Signed: true, SignatureSize: 64, Keyring: session,
 				InsnSize: len(fx.rawInsn)},
 			insn: fx.rawInsn, sig: junkSig,
-			want:   rejected(StageAdmission, EBADMSG, "mainline/pkcs7"),
+			want:   rejected(compat.StageAdmission, EBADMSG, "mainline/pkcs7"),
 			reason: "signature verification failed",
 		}},
 		"signature_too_large": {{
 			profile: "mainline", facts: junkLoad(64<<20, session), insn: fx.rawInsn, sig: junkSig,
-			want: rejected(StageAdmission, EINVAL, "mainline/sig-too-large"),
+			want: rejected(compat.StageAdmission, EINVAL, "mainline/sig-too-large"),
 		}},
 		"signature_zero_size": {{
 			profile: "mainline", facts: junkLoad(0, session), insn: fx.rawInsn, sig: junkSig,
-			want: rejected(StageAdmission, EINVAL, "mainline/sig-zero-size"),
+			want: rejected(compat.StageAdmission, EINVAL, "mainline/sig-zero-size"),
 		}},
 		"signature_bad_keyring": {{
 			profile: "mainline", facts: junkLoad(64, Keyring{ID: math.MaxInt32}), insn: fx.rawInsn, sig: junkSig,
-			want: rejected(StageAdmission, EINVAL, "mainline/keyring-unresolved"),
+			want: rejected(compat.StageAdmission, EINVAL, "mainline/keyring-unresolved"),
 		}},
 		"bpf_keyring_sealed": {{
 			// Booted without bpf.keyring_unsealed=1: the .bpf keyring is sealed empty.
 			profile: "mainline-bpf-keyring", facts: junkLoad(64, Keyring{ID: KeySpecBPFKeyring}), insn: fx.rawInsn, sig: junkSig,
-			want: rejected(StageAdmission, ENOKEY, "mainline-bpf-keyring/bpf-keyring-not-provisioned"),
+			want: rejected(compat.StageAdmission, ENOKEY, "mainline-bpf-keyring/bpf-keyring-not-provisioned"),
 		}},
 		"signature_authenticates_insns": {
 			accepted(signedLoader(fx.rawInsn, fx.rawData, fx.rawSig, true)),
@@ -178,7 +179,7 @@ func TestSignedLoaderContract(t *testing.T) {
 			// verified after fd_array is resolved, rejects it.
 			func() step {
 				s := signedLoader(flip(fx.rawInsn, len(fx.rawInsn)/2), fx.rawData, fx.rawSig, true)
-				s.want = rejected(StageAdmission, EKEYREJECTED, "mainline/pkcs7")
+				s.want = rejected(compat.StageAdmission, EKEYREJECTED, "mainline/pkcs7")
 				return s
 			}(),
 		},
@@ -186,7 +187,7 @@ func TestSignedLoaderContract(t *testing.T) {
 			accepted(signedLoader(fx.rawInsn, fx.rawData, fx.rawSig, true)),
 			func() step {
 				s := signedLoader(fx.rawInsn, flip(fx.rawData, len(fx.rawData)/2), fx.rawSig, true)
-				s.want = rejected(StageAdmission, EKEYREJECTED, "mainline/pkcs7")
+				s.want = rejected(compat.StageAdmission, EKEYREJECTED, "mainline/pkcs7")
 				return s
 			}(),
 		},
@@ -195,19 +196,19 @@ func TestSignedLoaderContract(t *testing.T) {
 			profile: "mainline",
 			facts: Facts{Procedure: Proc618, InsnSize: len(fx.rawInsn),
 				FdArray: []Object{{Kind: KindMap, Array: true, Exclusive: true, ValueSize: 64}}, IndexRefs: 1},
-			want: rejected(StageSetup, EPERM, "setup/hash-not-frozen"),
+			want: rejected(compat.StageSetup, EPERM, "setup/hash-not-frozen"),
 		}},
 		"map_hash_unsupported_type": {{
 			profile: "mainline",
 			facts:   Facts{Procedure: Proc618, InsnSize: len(fx.rawInsn), FdArray: []Object{{Kind: KindMap, ValueSize: 8}}, IndexRefs: 1},
-			want:    rejected(StageSetup, EINVAL, "setup/hash-not-array"),
+			want:    rejected(compat.StageSetup, EINVAL, "setup/hash-not-array"),
 		}},
 		"lsm_signature_verdict": {
 			{
 				// Unsigned load_loader(…, fd_array_cnt = 0).
 				profile: "mainline",
 				facts:   Facts{Procedure: ProcMainline, SkipRun: true, InsnSize: len(fx.legInsn), FdArray: []Object{meta}, IndexRefs: 1},
-				want:    want{outcome: Accepted, lsm: LSMUnsigned, record: unsignedRecord},
+				want:    want{outcome: compat.Accepted, lsm: compat.LSMUnsigned, record: unsignedRecord},
 			},
 			{
 				// Signed over the instructions only, fd_array_cnt = 0: the hook sees a valid
@@ -216,7 +217,7 @@ func TestSignedLoaderContract(t *testing.T) {
 				facts: Facts{Procedure: ProcMainline, FdArrayCnt: u32(0), SkipRun: true, Signed: true, SignatureSize: uint32(len(fx.legSig)),
 					Keyring: session, InsnSize: len(fx.legInsn), FdArray: []Object{meta}, IndexRefs: 1},
 				insn: fx.legInsn, values: map[int][]byte{0: fx.legData}, sig: fx.legSig,
-				want: afterHook(EACCES, "mainline/late-index-map", LSMLoaderOnly),
+				want: afterHook(EACCES, "mainline/late-index-map", compat.LSMLoaderOnly),
 			},
 			{
 				// Signed over insns ‖ metadata, fd_array_cnt = 1.
@@ -224,14 +225,14 @@ func TestSignedLoaderContract(t *testing.T) {
 				facts: Facts{Procedure: ProcMainline, FdArrayCnt: u32(1), SkipRun: true, Signed: true, SignatureSize: uint32(len(fx.rawSig)),
 					Keyring: session, InsnSize: len(fx.rawInsn), FdArray: []Object{meta}, IndexRefs: 1},
 				insn: fx.rawInsn, values: vals, sig: fx.rawSig,
-				want: want{outcome: Accepted, lsm: LSMFull, record: userRecord},
+				want: want{outcome: compat.Accepted, lsm: compat.LSMFull, record: userRecord},
 			},
 		},
 		"signed_no_fd_array": {
 			{profile: "mainline", facts: program(fx.legInsn, fx.legSig), insn: fx.legInsn, sig: fx.legSig,
-				want: want{outcome: Accepted, lsm: LSMFull, record: userRecord}},
+				want: want{outcome: compat.Accepted, lsm: compat.LSMFull, record: userRecord}},
 			{profile: "mainline", facts: program(fx.legInsn, fx.legSig), insn: flip(fx.legInsn, 4), sig: fx.legSig,
-				want: rejected(StageAdmission, EKEYREJECTED, "mainline/pkcs7")},
+				want: rejected(compat.StageAdmission, EKEYREJECTED, "mainline/pkcs7")},
 		},
 		"signed_map_by_fd_rejected": {{
 			profile: "mainline",
@@ -241,7 +242,7 @@ func TestSignedLoaderContract(t *testing.T) {
 				return f
 			}(),
 			insn: fx.legInsn, sig: fx.legSig,
-			want: afterHook(EINVAL, "mainline/late-raw-fd-map", LSMFull),
+			want: afterHook(EINVAL, "mainline/late-raw-fd-map", compat.LSMFull),
 		}},
 		"signed_sparse_fd_array_rejected": {{
 			// BPF_PSEUDO_MAP_IDX 0 with fd_array = &map (plain array) and fd_array_cnt = 0.
@@ -249,7 +250,7 @@ func TestSignedLoaderContract(t *testing.T) {
 			facts: Facts{Procedure: ProcMainline, FdArrayCnt: u32(0), SkipRun: true, Signed: true, SignatureSize: uint32(len(fx.legSig)),
 				Keyring: session, InsnSize: len(fx.legInsn), FdArray: []Object{{Kind: KindMap, Array: true, ValueSize: 4}}, IndexRefs: 1},
 			insn: fx.legInsn, sig: fx.legSig,
-			want: afterHook(EACCES, "mainline/late-index-map", LSMLoaderOnly),
+			want: afterHook(EACCES, "mainline/late-index-map", compat.LSMLoaderOnly),
 		}},
 	}
 
@@ -304,43 +305,43 @@ func TestInLoaderContract(t *testing.T) {
 		return Facts{Procedure: Proc618, SkipHashRequest: true, SkipRun: true, Signed: true, SignatureSize: size, Keyring: k,
 			InsnSize: len(fx.legInsn), FdArray: []Object{{Kind: KindBadFD}}, IndexRefs: 1, Check: v2}
 	}
-	ran := func(r int32) want { return want{outcome: Accepted, retval: i32(r), lsm: LSMUnsigned} }
-	runFail := func(rule string, lsm LSMKnowledge) want {
-		return want{outcome: Rejected, stage: StageRun, retval: i32(-22), lsm: lsm, admitted: true, rule: rule}
+	ran := func(r int32) want { return want{outcome: compat.Accepted, retval: i32(r), lsm: compat.LSMUnsigned} }
+	runFail := func(rule string, lsm compat.LSMKnowledge) want {
+		return want{outcome: compat.Rejected, stage: compat.StageRun, retval: i32(-22), lsm: lsm, admitted: true, rule: rule}
 	}
-	rej := func(stage Stage, e Errno, rule string) want {
-		return want{outcome: Rejected, stage: stage, errno: e, rule: rule}
+	rej := func(stage compat.Stage, e Errno, rule string) want {
+		return want{outcome: compat.Rejected, stage: stage, errno: e, rule: rule}
 	}
 	notExcl := meta
 	notExcl.Exclusive, notExcl.DigestMatch = false, false
 
 	cases := map[string][]step{
 		"metadata_match":             {{profile: "6.18", facts: genLoader(false, true, meta, v2), want: ran(0)}},
-		"metadata_sha_mismatch":      {{profile: "6.18", facts: genLoader(false, true, meta, LoaderCheck{Gen: CheckV2}), want: runFail("run/sha-mismatch", LSMUnsigned)}},
-		"metadata_not_exclusive":     {{profile: "6.18", facts: genLoader(false, true, notExcl, v2), want: runFail("run/v2-not-exclusive", LSMUnsigned)}},
-		"metadata_hash_not_computed": {{profile: "6.18", facts: genLoader(false, false, meta, v2), want: runFail("run/sha-not-computed", LSMUnsigned)}},
-		"signature_enforced":         {{profile: "6.18", facts: junk(64, session), insn: fx.legInsn, sig: junkSig, want: rej(StageAdmission, EBADMSG, "6.18/pkcs7")}},
-		"signature_too_large":        {{profile: "6.18", facts: junk(64<<20, session), insn: fx.legInsn, sig: junkSig, want: rej(StageAdmission, EINVAL, "6.18/sig-too-large")}},
-		"signature_bad_keyring":      {{profile: "6.18", facts: junk(64, Keyring{ID: math.MaxInt32}), insn: fx.legInsn, sig: junkSig, want: rej(StageAdmission, EINVAL, "6.18/keyring-unresolved")}},
+		"metadata_sha_mismatch":      {{profile: "6.18", facts: genLoader(false, true, meta, LoaderCheck{Gen: CheckV2}), want: runFail("run/sha-mismatch", compat.LSMUnsigned)}},
+		"metadata_not_exclusive":     {{profile: "6.18", facts: genLoader(false, true, notExcl, v2), want: runFail("run/v2-not-exclusive", compat.LSMUnsigned)}},
+		"metadata_hash_not_computed": {{profile: "6.18", facts: genLoader(false, false, meta, v2), want: runFail("run/sha-not-computed", compat.LSMUnsigned)}},
+		"signature_enforced":         {{profile: "6.18", facts: junk(64, session), insn: fx.legInsn, sig: junkSig, want: rej(compat.StageAdmission, EBADMSG, "6.18/pkcs7")}},
+		"signature_too_large":        {{profile: "6.18", facts: junk(64<<20, session), insn: fx.legInsn, sig: junkSig, want: rej(compat.StageAdmission, EINVAL, "6.18/sig-too-large")}},
+		"signature_bad_keyring":      {{profile: "6.18", facts: junk(64, Keyring{ID: math.MaxInt32}), insn: fx.legInsn, sig: junkSig, want: rej(compat.StageAdmission, EINVAL, "6.18/keyring-unresolved")}},
 		"signature_authenticates_insns": {
 			{profile: "6.18", facts: genLoader(true, true, meta, v2), insn: fx.legInsn, sig: fx.legSig,
-				want: want{outcome: Accepted, retval: i32(0), lsm: LSMLoaderOnly}},
+				want: want{outcome: compat.Accepted, retval: i32(0), lsm: compat.LSMLoaderOnly}},
 			// Tampered instructions, map still bound to the original digest: 6.18 checks the
 			// signature before the verifier's exclusive-map check.
 			{profile: "6.18", facts: func() Facts { f := genLoader(true, true, meta, v2); f.FdArray[0].DigestMatch = false; return f }(),
-				insn: flip(fx.legInsn, len(fx.legInsn)/2), sig: fx.legSig, want: rej(StageAdmission, EKEYREJECTED, "6.18/pkcs7")},
+				insn: flip(fx.legInsn, len(fx.legInsn)/2), sig: fx.legSig, want: rej(compat.StageAdmission, EKEYREJECTED, "6.18/pkcs7")},
 		},
 		"hash_requires_frozen": {{profile: "6.18",
 			facts: Facts{Procedure: Proc618, FdArray: []Object{{Kind: KindMap, Array: true, Exclusive: true, ValueSize: 64}}, IndexRefs: 1},
-			want:  rej(StageSetup, EPERM, "setup/hash-not-frozen")}},
+			want:  rej(compat.StageSetup, EPERM, "setup/hash-not-frozen")}},
 		"map_hash_unsupported_type": {{profile: "6.18",
 			facts: Facts{Procedure: Proc618, FdArray: []Object{{Kind: KindMap, ValueSize: 8}}, IndexRefs: 1},
-			want:  rej(StageSetup, EINVAL, "setup/hash-not-array")}},
+			want:  rej(compat.StageSetup, EINVAL, "setup/hash-not-array")}},
 		"lsm_signature_verdict": {
 			{profile: "6.18", facts: func() Facts { f := genLoader(false, false, meta, v2); f.SkipRun = true; return f }(),
-				want: want{outcome: Accepted, lsm: LSMUnsigned}},
+				want: want{outcome: compat.Accepted, lsm: compat.LSMUnsigned}},
 			{profile: "6.18", facts: func() Facts { f := genLoader(true, false, meta, v2); f.SkipRun = true; return f }(),
-				insn: fx.legInsn, sig: fx.legSig, want: want{outcome: Accepted, lsm: LSMLoaderOnly}},
+				insn: fx.legInsn, sig: fx.legSig, want: want{outcome: compat.Accepted, lsm: compat.LSMLoaderOnly}},
 		},
 	}
 	runContract(t, cases)

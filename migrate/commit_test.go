@@ -23,22 +23,7 @@ func TestRunOneRenameFailsInABatch(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	o := opts(t)
 	o.Out, o.Jobs = out, 2
-	var victim string
-	defer migrate.SetBeforeCommit(func(paths []string) {
-		if victim == "" && len(paths) > 1 {
-			victim = paths[1]
-			if err := os.Mkdir(victim, 0o755); err != nil {
-				t.Error(err)
-			}
-		}
-	})()
-	sum, err := migrate.Run(context.Background(), []string{src}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if victim == "" {
-		t.Fatal("no batch of two or more files committed")
-	}
+	sum, victim := runChangingOne(t, src, o, func(p string) error { return os.Mkdir(p, 0o755) })
 	if sum.Failed != 1 || sum.Migrated != n-1 {
 		t.Errorf("summary %s, want 1 failed, %d migrated", sum, n-1)
 	}
@@ -108,22 +93,7 @@ func TestRunTargetChangedBeforeCommit(t *testing.T) {
 				o.Out = filepath.Join(t.TempDir(), "out")
 			}
 			edit := []byte("/* the user's own edit, made while migrate ran */\n")
-			var victim string
-			defer migrate.SetBeforeCommit(func(paths []string) {
-				if victim == "" && len(paths) > 1 {
-					victim = paths[1]
-					if err := os.WriteFile(victim, edit, 0o644); err != nil {
-						t.Error(err)
-					}
-				}
-			})()
-			sum, err := migrate.Run(context.Background(), []string{src}, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if victim == "" {
-				t.Fatal("no batch of two or more files committed")
-			}
+			sum, victim := runChangingOne(t, src, o, func(p string) error { return os.WriteFile(p, edit, 0o644) })
 			if got, _ := os.ReadFile(victim); !bytes.Equal(got, edit) {
 				t.Errorf("%s: the file put there while the run signed was replaced (%d bytes)", victim, len(got))
 			}
@@ -137,4 +107,28 @@ func TestRunTargetChangedBeforeCommit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runChangingOne runs migrate over src with o, and just before the first batch of two or more
+// files is committed applies change to that batch's second target; it returns the summary and
+// that target.
+func runChangingOne(t *testing.T, src string, o migrate.Options, change func(path string) error) (*migrate.Summary, string) {
+	t.Helper()
+	var victim string
+	defer migrate.SetBeforeCommit(func(paths []string) {
+		if victim == "" && len(paths) > 1 {
+			victim = paths[1]
+			if err := change(victim); err != nil {
+				t.Error(err)
+			}
+		}
+	})()
+	sum, err := migrate.Run(context.Background(), []string{src}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if victim == "" {
+		t.Fatal("no batch of two or more files committed")
+	}
+	return sum, victim
 }

@@ -244,11 +244,12 @@ func Plan(srcs []string, opts *Options) ([]Job, []*Result, error) {
 	seen := map[string]string{}
 	checkedDirs := map[string]bool{}
 	ids := fsio.NewFileSet(inputs)
-	var res fsio.Resolver // the targets share few directories: resolve each once
+	var res fsio.Resolver          // the targets share few directories: resolve each once
+	out := fsio.Physical(opts.Out) // once: the targets are joined to it lexically
 	for _, f := range w.Files {
 		tgt := f.Path
 		if !opts.InPlace {
-			tgt = fsio.Join(opts.Out, f.Rel)
+			tgt = filepath.Join(out, f.Rel)
 			if in, same, err := ids.Find(tgt); err != nil {
 				return nil, nil, err
 			} else if same {

@@ -77,10 +77,11 @@ func RunAttach(srcs []string, so SignatureOptions, opts Options) (*Summary, erro
 	if opts.BackupSuffix == "" {
 		opts.BackupSuffix = DefaultBackupSuffix
 	}
+	out := fsio.Physical(opts.Out) // once: the targets are joined to it lexically
 	write := func(name, src string, sk *bpfsig.Skeleton) (string, error) {
 		target := src
 		if !opts.InPlace {
-			target = fsio.Join(opts.Out, filepath.FromSlash(name))
+			target = filepath.Join(out, filepath.FromSlash(name))
 			if cur, err := fsio.ReadFile(target, fsio.SkeletonLimit); err == nil {
 				orig, err := bpfsig.Open(src)
 				if err != nil {

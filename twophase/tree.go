@@ -240,6 +240,7 @@ func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResu
 	if err != nil {
 		return nil, nil, err
 	}
+	dir = fsio.Physical(dir) // once: the outputs are joined to it lexically
 	m := &Manifest{Version: ManifestVersion, Entries: []Entry{}}
 	var res []*FileResult
 	seen := map[string]string{}
@@ -260,7 +261,7 @@ func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResu
 		t := p.Target()
 		tbs := p.Content()
 		r.From, r.FromGeneration = string(sk.Scheme()), sk.Generation().String()
-		out := fsio.Join(dir, filepath.FromSlash(name)+TBSSuffix)
+		out := filepath.Join(dir, filepath.FromSlash(name)+TBSSuffix)
 		if err := atomicfile.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			r.Outcome, r.Reason = Failed, err.Error()
 			continue
@@ -287,7 +288,7 @@ func WriteTree(srcs []string, dir string, o TreeOptions) (*Manifest, []*FileResu
 	if err := atomicfile.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	if err := atomicfile.WriteFile(fsio.Join(dir, ManifestName), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestName), append(b, '\n'), 0o644); err != nil {
 		return nil, nil, err
 	}
 	return m, res, nil
@@ -346,6 +347,8 @@ func AttachTree(srcs []string, o AttachTreeOptions) ([]*FileResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Once: the outputs and signatures are joined to them lexically.
+	o.Out, o.Sigs = fsio.Physical(o.Out), fsio.Physical(o.Sigs)
 	var res []*FileResult
 	for _, f := range w.Files {
 		name := filepath.ToSlash(f.Rel)
@@ -423,7 +426,7 @@ func attachOne(src string, e *Entry, mf string, o *AttachTreeOptions, r *FileRes
 			return err
 		}
 	} else {
-		out = fsio.Join(o.Out, filepath.FromSlash(e.Name))
+		out = filepath.Join(o.Out, filepath.FromSlash(e.Name))
 		if err := atomicfile.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return err
 		}
@@ -442,7 +445,7 @@ func attachOne(src string, e *Entry, mf string, o *AttachTreeOptions, r *FileRes
 func findSig(dir, name string) (string, error) {
 	var found []string
 	for _, suf := range []string{SigSuffix, P7SSuffix} {
-		p := fsio.Join(dir, filepath.FromSlash(name)+suf)
+		p := filepath.Join(dir, filepath.FromSlash(name)+suf)
 		if _, err := os.Lstat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			found = append(found, p)
 		}

@@ -15,17 +15,8 @@ import (
 // system's flush: that flush would not write its inode, and its rename could survive a
 // power loss naming an inode never written.
 func TestBatchMethodFollowsTheTemporary(t *testing.T) {
-	t.Setenv(methodEnv, "")
-	journaled := loopExt4(t)
-	bare := loopExt4(t, "-O", "^has_journal")
-	t.Chdir(t.TempDir())
-	symlink(t, journaled, "out")
-
-	b := NewBatch()
+	journaled, bare, b := stagedThroughLink(t)
 	defer b.Abort()
-	if err := b.Stage("out/a", []byte("1"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.Remove("out"); err != nil {
 		t.Fatal(err)
 	}
@@ -56,16 +47,8 @@ func TestBatchMethodFollowsTheTemporary(t *testing.T) {
 // directory it is made in now leads to another file system, it is refused (and Commit
 // fsyncs that file system's temporaries one by one instead), leaving nothing behind.
 func TestBatchFlushOnItsFileSystem(t *testing.T) {
-	t.Setenv(methodEnv, "")
-	journaled := loopExt4(t)
-	bare := loopExt4(t, "-O", "^has_journal")
-	t.Chdir(t.TempDir())
-	symlink(t, journaled, "out")
-	b := NewBatch()
+	_, bare, b := stagedThroughLink(t)
 	defer b.Abort()
-	if err := b.Stage("out/a", []byte("1"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	if !b.staged[0].batched {
 		t.Fatal("out/a on journaled ext4 not batched")
 	}
@@ -82,4 +65,22 @@ func TestBatchFlushOnItsFileSystem(t *testing.T) {
 	if errs := flushFileSystems(b.staged); errors.Join(errs...) != nil {
 		t.Fatalf("flushFileSystems falling back to fsync: %v", errs)
 	}
+}
+
+// stagedThroughLink mounts a journaled ext4 and one without a journal, links out to the
+// first (in a new working directory) and returns them with a batch holding out/a, staged
+// under the automatic durability method.
+func stagedThroughLink(t *testing.T) (journaled, bare string, b *Batch) {
+	t.Helper()
+	t.Setenv(methodEnv, "")
+	journaled = loopExt4(t)
+	bare = loopExt4(t, "-O", "^has_journal")
+	t.Chdir(t.TempDir())
+	symlink(t, journaled, "out")
+	b = NewBatch()
+	if err := b.Stage("out/a", []byte("1"), 0o644); err != nil {
+		b.Abort()
+		t.Fatal(err)
+	}
+	return journaled, bare, b
 }

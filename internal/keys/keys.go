@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/bpfsig/bpfsig/internal/fsio"
@@ -298,8 +299,9 @@ func keyringEntries(d string) ([]string, error) {
 		return nil, fmt.Errorf("keyring directory: %w", err)
 	}
 	var out []string
+	dir := fsio.Physical(d) // "l/../ring": the entries are those of the directory the system lists
 	for _, e := range entries {
-		p := fsio.Join(d, e.Name()) // "l/../ring": the entries of the directory the system lists
+		p := filepath.Join(dir, e.Name())
 		m := e.Type()
 		if m&fs.ModeSymlink != 0 {
 			st, err := os.Stat(p)
